@@ -1,0 +1,1 @@
+"""Asyncio client for the Qlik Cloud Data products API."""
