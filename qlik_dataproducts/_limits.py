@@ -106,6 +106,7 @@ class TierBucket:
         self.stats = TierStats()
         self._limiter = AsyncLimiter(limit.capacity, limit.capacity / limit.rate)
         self._paused_until = 0.0
+        self._empty_after_pause = False
         self._rng = rng or random.Random()
 
     def __repr__(self) -> str:
@@ -131,6 +132,11 @@ class TierBucket:
                 # Jitter spreads the tasks that slept on the same pause across one drain step.
                 await asyncio.sleep(pause + self._rng.uniform(0, 1 / self.limit.rate))
                 continue
+            if self._empty_after_pause:
+                # The first task out of a pause empties the bucket, so the room that leaked
+                # out during the pause cannot release every waiter at the same instant.
+                self._empty_after_pause = False
+                await self._empty()
             await self._limiter.acquire()
             if self._paused_until <= loop.time():
                 break
@@ -139,13 +145,14 @@ class TierBucket:
         self.stats.waited_seconds += loop.time() - started
 
     async def pause(self, seconds: float, *, reason: str) -> None:
-        """Close the tier for ``seconds`` and empty the bucket so it resumes at the drain rate."""
+        """Close the tier for ``seconds``; it then resumes from an empty bucket, at the drain rate."""
         now = self._now()
         until = now + max(0.0, seconds)
         if until > self._paused_until:
             already = max(0.0, self._paused_until - now)
             self.stats.paused_seconds += until - now - already
             self._paused_until = until
+        self._empty_after_pause = True
         await self._empty()
         level = logging.WARNING if seconds >= _STALL_WARNING_SECONDS else logging.DEBUG
         logger.log(level, "tier %s paused for %.2f s (%s)", self.name, seconds, reason)
