@@ -1,0 +1,34 @@
+"""Shared fixtures: a real emulator on loopback and a client connected to it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from qlik_dataproducts import DataProductsClient, RetryPolicy
+from qlik_dataproducts.emulator import Emulator
+from tests.canned import CannedServer
+
+# Short backoffs keep retry tests fast; the rules under test do not depend on the durations.
+FAST_RETRY = RetryPolicy(max_attempts=4, backoff_base=0.01, backoff_max=0.05, max_retry_after=5)
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[Emulator]:
+    async with Emulator() as running:
+        yield running
+
+
+@pytest.fixture
+async def client(emulator: Emulator) -> AsyncIterator[DataProductsClient]:
+    async with DataProductsClient(
+        emulator.base_url, api_key=emulator.api_key, retry=FAST_RETRY
+    ) as connected:
+        yield connected
+
+
+@pytest.fixture
+async def canned() -> AsyncIterator[CannedServer]:
+    async with CannedServer() as server:
+        yield server
