@@ -280,9 +280,7 @@ def _make_attrs_unstructure(
     converter: cattrs.Converter, cls: type[Any]
 ) -> Callable[[Any], dict[str, Any]]:
     overrides: dict[str, Any] = {
-        field.name: override(
-            rename=json_key(field.name), omit_if_default=field.default is None
-        )
+        field.name: override(rename=json_key(field.name), omit_if_default=field.default is None)
         for field in attrs.fields(cls)
     }
     return make_dict_unstructure_fn(cls, converter, _cattrs_include_init_false=True, **overrides)

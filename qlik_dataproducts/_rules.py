@@ -126,8 +126,7 @@ def _check_glossary_id(field: str, value: str) -> None:
     _fail(
         field,
         value,
-        "must be a UUIDv4 such as '3f2b8c1e-9a4d-4c6b-8e2f-1a2b3c4d5e6f'; "
-        "pass the glossary's id",
+        "must be a UUIDv4 such as '3f2b8c1e-9a4d-4c6b-8e2f-1a2b3c4d5e6f'; pass the glossary's id",
     )
 
 
