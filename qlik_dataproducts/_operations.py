@@ -106,12 +106,16 @@ class Request:
 
 @attrs.frozen
 class RawResponse:
-    """A response as the transport read it: nothing decoded yet."""
+    """A response as the transport read it: nothing decoded yet.
+
+    ``resent`` is true when the HTTP library sent the request more than once to get it.
+    """
 
     status: int
     headers: CIMultiDictProxy[str]
     body: bytes
     url: URL
+    resent: bool = False
 
 
 def product_url(base_url: URL, path: str, product_id: str | None = None) -> URL:
@@ -153,12 +157,13 @@ def json_content_type(headers: Mapping[str, str]) -> bool:
 
 def decode_json(response: RawResponse, cls: type[T], operation: str) -> T:
     """Decode a successful JSON response into ``cls``, or raise ``DecodeError``."""
-    where = {"operation": operation, "method": None, "url": str(response.url)}
+    url = str(response.url)
     if not json_content_type(response.headers):
         content_type = response.headers.get("Content-Type", "none")
         raise DecodeError(
             f"expected application/json, got {content_type} ({_excerpt(response.body)!r})",
-            **where,
+            operation=operation,
+            url=url,
         )
     try:
         data = json.loads(response.body)
@@ -166,7 +171,8 @@ def decode_json(response: RawResponse, cls: type[T], operation: str) -> T:
         raise DecodeError(
             f"body is not valid JSON ({exc}); it may have been cut short: "
             f"{_excerpt(response.body)!r}",
-            **where,
+            operation=operation,
+            url=url,
         ) from exc
     return decode(cls, data, operation=operation)
 

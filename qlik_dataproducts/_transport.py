@@ -107,7 +107,7 @@ class Transport:
     def session(self) -> aiohttp.ClientSession:
         """Return the session, creating it inside the running loop on first use."""
         if self._session is None:
-            self._session = aiohttp.ClientSession()
+            self._session = aiohttp.ClientSession(trace_configs=[_send_counter()])
         return self._session
 
     async def close(self) -> None:
@@ -226,35 +226,35 @@ class Transport:
             try:
                 response = await self._attempt(request, token, attempt_timeout)
             except _NotSent as exc:
-                error = TransportError(
+                failure = TransportError(
                     str(exc),
                     operation=operation.name,
                     method=operation.method,
                     url=str(request.url),
                 )
-                error.__cause__ = exc.__cause__
                 if attempt >= policy.max_attempts:
-                    raise error from exc.__cause__
-                await self._back_off(request, bucket, attempt, policy, None, error, give_up_at)
+                    raise failure from exc.__cause__
+                await self._back_off(request, bucket, attempt, policy, None, failure, give_up_at)
                 continue
             except _MaybeSent as exc:
                 error_type = RequestTimeoutError if exc.timed_out else TransportError
-                error = error_type(
+                failure = error_type(
                     str(exc),
                     operation=operation.name,
                     method=operation.method,
                     url=str(request.url),
                 )
                 if not operation.safe_to_repeat:
-                    raise self._outcome_unknown(request, error) from exc.cause
+                    raise self._outcome_unknown(request, failure) from exc.cause
                 maybe_applied = True
                 if attempt >= policy.max_attempts:
-                    raise error from exc.cause
-                await self._back_off(request, bucket, attempt, policy, None, error, give_up_at)
+                    raise failure from exc.cause
+                await self._back_off(request, bucket, attempt, policy, None, failure, give_up_at)
                 continue
 
             await self._follow_hints(bucket, response)
             status = response.status
+            maybe_applied = maybe_applied or response.resent
             if 200 <= status < 300:
                 return response
             if status in _REDIRECTS:
@@ -324,6 +324,7 @@ class Transport:
 
         loop = asyncio.get_running_loop()
         started = loop.time()
+        sends = _Sends()
         try:
             async with self.session().request(
                 operation.method,
@@ -332,9 +333,12 @@ class Transport:
                 data=data,
                 timeout=aiohttp.ClientTimeout(total=timeout),
                 allow_redirects=False,
+                trace_request_ctx=sends,
             ) as response:
                 body = await response.read()
-                raw = RawResponse(response.status, response.headers, body, response.url)
+                raw = RawResponse(
+                    response.status, response.headers, body, response.url, sends.count > 1
+                )
         except _CONNECT_TIMEOUT as exc:
             raise _NotSent(f"connection timed out after {timeout:g} s") from exc
         except aiohttp.ClientConnectorError as exc:
@@ -461,6 +465,34 @@ class Transport:
 
 
 _ERROR_KEYS = ("code", "title", "detail", "status")
+
+
+class _Sends:
+    """How many times aiohttp wrote one request's headers to a connection."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+def _send_counter() -> aiohttp.TraceConfig:
+    # aiohttp sends a GET or DELETE a second time, without telling the caller, when a reused
+    # keep-alive connection turns out to be closed. Counting the header writes shows when that
+    # happened, so a 404 on such a delete is known to follow an earlier attempt. Sessions passed
+    # in by the caller lack this trace, so there a hidden resend of a delete raises 404.
+    async def on_headers_sent(
+        session: aiohttp.ClientSession,
+        context: Any,
+        params: aiohttp.TraceRequestHeadersSentParams,
+    ) -> None:
+        sends = context.trace_request_ctx
+        if isinstance(sends, _Sends):
+            sends.count += 1
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_headers_sent.append(on_headers_sent)
+    return trace
+
+
 _CONNECT_TIMEOUT: tuple[type[BaseException], ...] = tuple(
     cls for cls in (getattr(aiohttp, "ConnectionTimeoutError", None),) if isinstance(cls, type)
 )

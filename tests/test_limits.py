@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 
 import pytest
@@ -87,7 +88,7 @@ def test_resume_paced_at_drain_rate() -> None:
         return await release_times(tier, 10)
 
     times = run_virtual(main)
-    gaps = [later - earlier for earlier, later in zip(times, times[1:])]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
     # The bucket was emptied, so waiters leave one per drain step and never together.
     assert min(gaps) > 0.5
     assert times[-1] - times[0] == pytest.approx(9.0, abs=1.5)
