@@ -87,13 +87,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         # argparse exits 0 after --help and 2 on a usage error; return that instead.
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
 
-    _configure_logging(arguments.verbose)
-    if arguments.command == "migrate":
+    if arguments.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    remove_logging = _configure_logging(arguments.verbose)
+    try:
+        if arguments.command == "emulator":
+            return run_emulator(arguments)
         return run_migrate(arguments)
-    if arguments.command == "emulator":
-        return run_emulator(arguments)
-    parser.print_help(sys.stderr)
-    return EXIT_USAGE
+    finally:
+        remove_logging()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -340,11 +343,25 @@ def run_emulator(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def _configure_logging(verbosity: int) -> None:
+def _configure_logging(verbosity: int) -> Callable[[], None]:
+    """Send the package's log records to stderr, and return the function that undoes it.
+
+    The handler goes on the package logger rather than the root logger, so that calling
+    ``main()`` from a program or a test leaves that program's logging as it was.
+    """
     level = {0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
-    logging.basicConfig(
-        level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
-    )
+    package_logger = logging.getLogger("qlik_dataproducts")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    previous_level = package_logger.level
+    package_logger.addHandler(handler)
+    package_logger.setLevel(level)
+
+    def remove_handler() -> None:
+        package_logger.removeHandler(handler)
+        package_logger.setLevel(previous_level)
+
+    return remove_handler
 
 
 def _positive_int(text: str) -> int:
