@@ -73,12 +73,8 @@ def make_converter() -> cattrs.Converter:
         _is_tuple, lambda type_: _make_tuple_unstructure(converter, type_)
     )
 
-    # Looked up at call time, once the attrs hooks below are registered.
     converter.register_structure_hook_func(
-        _is_value_union,
-        lambda value, _: _structure_value(
-            value, converter.get_structure_hook(tuple[KeyContact, ...])
-        ),
+        _is_value_union, lambda value, _: _structure_value(converter, value)
     )
     converter.register_unstructure_hook_func(
         _is_value_union, lambda value: _unstructure_value(converter, value)
@@ -175,7 +171,6 @@ def _make_tuple_structure(
     converter: cattrs.Converter, type_: Any
 ) -> Callable[[object, Any], tuple[Any, ...]]:
     element_type = get_args(type_)[0] if type_ is not tuple else Any
-    element_hook = converter.get_structure_hook(element_type)
 
     def structure(value: object, _: Any) -> tuple[Any, ...]:
         if value is None:
@@ -186,7 +181,7 @@ def _make_tuple_structure(
         errors: list[Exception] = []
         for index, item in enumerate(value):
             try:
-                items.append(element_hook(item, element_type))
+                items.append(converter.structure(item, element_type))
             except Exception as exc:
                 errors.append(_with_index(exc, index, element_type))
         if errors:
@@ -201,17 +196,15 @@ def _make_tuple_unstructure(
 ) -> Callable[[tuple[Any, ...]], list[Any]]:
     if type_ is tuple:
         return lambda value: [converter.unstructure(item) for item in value]
-    element_hook = converter.get_unstructure_hook(get_args(type_)[0])
-    return lambda value: [element_hook(item) for item in value]
+    element_type = get_args(type_)[0]
+    return lambda value: [converter.unstructure(item, element_type) for item in value]
 
 
 def _is_value_union(type_: Any) -> bool:
     return bool(type_ == ChangeValue or type_ == PatchValue)
 
 
-def _structure_value(
-    value: object, contacts_hook: Callable[[object, Any], tuple[KeyContact, ...]]
-) -> ChangeValue:
+def _structure_value(converter: cattrs.Converter, value: object) -> ChangeValue:
     """Structure a change or patch value without changing its shape."""
     if value is None or isinstance(value, str):
         return value
@@ -225,7 +218,7 @@ def _structure_value(
         for index, item in enumerate(value):
             if not isinstance(item, Mapping):
                 raise _item_error(index, _mismatch("a key contact object like item 0", item))
-        return contacts_hook(value, tuple[KeyContact, ...])
+        return converter.structure(value, tuple[KeyContact, ...])
     if isinstance(first, str):
         for index, item in enumerate(value):
             if not isinstance(item, str):
@@ -322,7 +315,7 @@ def decode(cls: type[T], data: object, *, operation: str | None = None) -> T:
 
     Raises:
         DecodeError: the data does not match ``cls``. Its ``path`` is the JSON path of the
-            first failing field (``$.keyContacts[0].userId``), and the message says what was
+            first failing field (``$.keyContacts[0].userId``), and the message states what was
             expected and what was received.
     """
     try:

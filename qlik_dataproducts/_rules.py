@@ -2,8 +2,10 @@
 
 The client calls these before it sends anything. Each function raises ``ValidationError`` for
 the first invalid field, with the field's JSON path (``keyContacts[1].role``, ``[2].value`` for
-the third patch operation), the rejected value and the fix. The limits come from the service's
-OpenAPI description: its ``maxLength``, ``maxItems``, ``uniqueItems`` and ``pattern`` keywords.
+the third patch operation), the rejected value and the fix. Most limits are the ``maxLength``,
+``maxItems``, ``uniqueItems`` and ``pattern`` keywords of the service's published OpenAPI
+description. Two checks go beyond the spec: a user appears at most once among the key contacts,
+a documented limit of create, and the activate name must not be empty.
 """
 
 from __future__ import annotations
@@ -60,9 +62,10 @@ _UUID4 = re.compile(
     r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", re.ASCII
 )
 
-# The create name pattern ^(\S.*\S|\S)*$ allows no line terminator (neither . nor \S matches
-# one) and no whitespace at either end. The spec carries Jakarta validation annotations, so the
-# sets below are those of Java regular expressions: ASCII \s and Java's line terminators for .
+# The create name pattern ^(\S.*\S|\S)*$ allows no line terminator, because neither . nor \S
+# matches one, and no whitespace at either end. The spec carries Jakarta validation annotations,
+# so the sets below follow Java regular expressions. There \s is ASCII whitespace only, and .
+# excludes the five line terminators listed.
 _JAVA_WHITESPACE = frozenset(" \t\n\x0b\f\r")
 _JAVA_LINE_TERMINATORS = frozenset("\n\r\u0085\u2028\u2029")
 
@@ -317,9 +320,9 @@ def _check_patch_value(field: str, path: str, value: object) -> tuple[str, ...] 
 def validate_patch(operations: Sequence[Replace]) -> None:
     """Check a patch: 1 to 8 ``Replace`` operations, each path at most once.
 
-    Each value is checked with the limits that create applies to the same field, and every
-    list of strings must be free of duplicates. When the patch sets both ``/datasetIds`` and
-    ``/apiConsumableDatasetIds``, the second must be a subset of the first.
+    Each value gets the limits that create applies to the same field. The patch schema also
+    requires every list of strings to be free of duplicates. When the patch sets both
+    ``/datasetIds`` and ``/apiConsumableDatasetIds``, the second must be a subset of the first.
 
     Raises:
         ValidationError: the first operation that breaks a rule, as ``[index].path`` or
@@ -376,8 +379,9 @@ def validate_patch(operations: Sequence[Replace]) -> None:
 def validate_product_id(value: object) -> None:
     """Check a data product id: any non-blank string.
 
-    The reference calls the id a GUID, but real ids are 24 hexadecimal characters, so the
-    format is left to the service and the client percent-encodes the id as one path segment.
+    The reference calls the id a GUID, but ids in Qlik's published examples are 24 hexadecimal
+    characters. So the format is left to the service, and the client percent-encodes the id as
+    one path segment.
 
     Raises:
         ValidationError: the id is not a string, is empty or is only whitespace.
