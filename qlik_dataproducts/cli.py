@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import logging
 import os
-import runpy
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -76,13 +75,15 @@ example:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return the process exit status."""
     parser = build_parser()
+    tokens = list(sys.argv[1:] if argv is None else argv)
+    # Everything after "emulator" belongs to the emulator's own parser, which argparse
+    # cannot pass through unchanged once an option such as --port follows.
+    command_index = next((i for i, token in enumerate(tokens) if not token.startswith("-")), None)
+    emulator_tokens: list[str] = []
+    if command_index is not None and tokens[command_index] == "emulator":
+        tokens, emulator_tokens = tokens[: command_index + 1], tokens[command_index + 1 :]
     try:
-        arguments, extra = parser.parse_known_args(argv)
-        if arguments.command == "emulator":
-            # Everything after "emulator" belongs to the emulator's own command line.
-            arguments.emulator_arguments = [*arguments.emulator_arguments, *extra]
-        elif extra:
-            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        arguments = parser.parse_args(tokens)
     except SystemExit as exc:
         # argparse exits 0 after --help and 2 on a usage error; return that instead.
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
@@ -93,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     remove_logging = _configure_logging(arguments.verbose)
     try:
         if arguments.command == "emulator":
-            return run_emulator(arguments)
+            return run_emulator(emulator_tokens)
         return run_migrate(arguments)
     finally:
         remove_logging()
@@ -176,13 +177,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     migrate.add_argument("--quiet", action="store_true", help="print no progress, only the summary")
 
-    emulator = commands.add_parser(
+    commands.add_parser(
         "emulator",
         help="run the emulator as a server until Ctrl-C",
         description="Run the Data products API emulator, as python -m qlik_dataproducts.emulator.",
         add_help=False,
     )
-    emulator.add_argument("emulator_arguments", nargs=argparse.REMAINDER)
     return parser
 
 
@@ -328,19 +328,12 @@ def _handle_interrupts(
     return remove_handler
 
 
-def run_emulator(arguments: argparse.Namespace) -> int:
-    """Run ``python -m qlik_dataproducts.emulator`` in this process with the remaining arguments."""
-    saved_argv = sys.argv
-    sys.argv = ["qlik-dataproducts emulator", *arguments.emulator_arguments]
-    try:
-        runpy.run_module("qlik_dataproducts.emulator", run_name="__main__", alter_sys=True)
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
-    except ImportError as exc:
-        return _usage_error(f"the emulator has no command line in this version: {exc}")
-    finally:
-        sys.argv = saved_argv
-    return 0
+def run_emulator(emulator_arguments: Sequence[str]) -> int:
+    """Run the emulator's own command line with the arguments after ``emulator``."""
+    # Imported here so that the migrate command never loads the emulator without --emulator.
+    from .emulator.__main__ import main as emulator_main
+
+    return emulator_main(emulator_arguments)
 
 
 def _configure_logging(verbosity: int) -> Callable[[], None]:

@@ -236,3 +236,25 @@ def test_make_catalogue_reproduces_examples(tmp_path: Path) -> None:
 
     for name in ("catalogue.jsonl", "catalogue-with-errors.jsonl"):
         assert (tmp_path / name).read_bytes() == (ROOT / "examples" / name).read_bytes(), name
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT to a child process")
+async def test_emulator_command_serves() -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "qlik_dataproducts",
+        "emulator",
+        "--port",
+        "0",
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    first_line = await asyncio.wait_for(process.stdout.readline(), timeout=30)
+    process.send_signal(signal.SIGINT)
+    await asyncio.wait_for(process.communicate(), timeout=30)
+
+    assert first_line.startswith(b"Emulator listening on http://127.0.0.1:")
+    assert process.returncode == 0
