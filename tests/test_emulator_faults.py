@@ -349,3 +349,18 @@ async def test_control_needs_credentials(emulator: Emulator) -> None:
             assert response.status == 401
         async with anonymous.delete("/_emulator/faults") as response:
             assert response.status == 401
+
+
+async def test_latency_setting_delays_answers() -> None:
+    async with (
+        Emulator(latency=0.05) as emulator,
+        aiohttp.ClientSession(
+            emulator.base_url, headers={"Authorization": f"Bearer {emulator.api_key}"}
+        ) as session,
+    ):
+        started = time.monotonic()
+        async with session.get(f"{BASE}/x") as response:
+            assert response.status == 404
+        elapsed = time.monotonic() - started
+
+    assert elapsed >= 0.05

@@ -136,6 +136,7 @@ def test_limiter_status_counts_remaining(clock: FakeClock) -> None:
     "arguments",
     [
         {"limits": {"tier9": 1}, "minute_seconds": 1.0, "window_minutes": 1},
+        {"limits": {"tier1": 0}, "minute_seconds": 1.0, "window_minutes": 1},
         {"limits": {}, "minute_seconds": 0.0, "window_minutes": 1},
         {"limits": {}, "minute_seconds": 1.0, "window_minutes": 0},
     ],

@@ -1,4 +1,4 @@
-"""Tests of the emulator's request validation: every field limit answers 400 naming the field."""
+"""Tests of the emulator's request validation: a broken field limit gives 400 naming the field."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Routes and handlers of the Data products API operations.
 
 Handlers run after the pipeline has authenticated the request and applied the rate limits
-and faults. They raise `ApiError`, which the pipeline turns into the JSON error answer.
+and faults. They raise `ApiError`, which the pipeline turns into the JSON error response.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ async def get(request: web.Request) -> web.Response:
 async def patch(request: web.Request) -> web.Response:
     """Apply JSON Patch replace operations to a data product."""
     state = _context(request).state
-    state.get(_product_id(request))
+    state.ensure_exists(_product_id(request))
     operations = validate_patch(await read_json_body(request))
     state.patch(_product_id(request), operations, request_principal(request).user_id)
     return web.Response(status=204)
@@ -99,7 +99,7 @@ async def delete(request: web.Request) -> web.Response:
 async def activate(request: web.Request) -> web.Response:
     """Activate a data product and return it."""
     state = _context(request).state
-    state.get(_product_id(request))
+    state.ensure_exists(_product_id(request))
     fields = validate_activate(await read_json_body(request))
     product = state.activate(_product_id(request), fields, request_principal(request).user_id)
     return web.json_response(product, status=201)
@@ -114,7 +114,7 @@ async def deactivate(request: web.Request) -> web.Response:
 async def move(request: web.Request) -> web.Response:
     """Move a data product to another space."""
     state = _context(request).state
-    state.get(_product_id(request))
+    state.ensure_exists(_product_id(request))
     space_id = validate_move(await read_json_body(request))
     state.move(_product_id(request), space_id, request_principal(request).user_id)
     return web.Response(status=204)
@@ -183,6 +183,9 @@ def create_app(context: EmulatorContext) -> web.Application:
     """Build the aiohttp application that serves the API from one emulator context."""
     app = web.Application(middlewares=[pipeline], client_max_size=MAX_BODY_BYTES)
     app[CONTEXT_KEY] = context
+
+    # Each route name is the operation name that selects the rate-limit tier, matches fault
+    # rules and labels the request record.
     item = BASE_PATH + "/{product_id}"
     router = app.router
     router.add_post(BASE_PATH, create, name="create")
@@ -209,5 +212,6 @@ def create_app(context: EmulatorContext) -> web.Application:
         compute_data_quality,
         name="compute_data_quality",
     )
+
     add_control_routes(app)
     return app

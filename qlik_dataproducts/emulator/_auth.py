@@ -96,7 +96,7 @@ class Authenticator:
         return token.principal
 
     def issue_token(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        """Return an access-token answer for a client-credentials request.
+        """Return the access-token response body for a client-credentials request.
 
         Raises:
             TokenError: a parameter is missing or wrong, or the client credentials are invalid.

@@ -25,7 +25,7 @@ __all__ = [
 
 @dataclass(frozen=True)
 class RecordedRequest:
-    """One request the emulator received and how it was answered.
+    """One request the emulator received and the response it sent.
 
     Attributes:
         operation: the API operation name, `oauth_token`, a `control_*` name for the
@@ -35,10 +35,10 @@ class RecordedRequest:
         query: the query parameters; of a repeated parameter only the last value is kept.
         body: the parsed JSON or form body, or None when the body is empty or unparsable.
             A `client_secret` is replaced by "***".
-        status: the status answered, or None when the emulator cut the connection instead.
+        status: the response status, or None when the emulator cut the connection instead.
         principal: the user id the request acted as, or None before authentication succeeded.
         time: the emulator clock when the request arrived, in seconds.
-        fault: the kind of the fault injected into the answer, if any.
+        fault: the kind of the fault injected into the response, if any.
     """
 
     operation: str | None

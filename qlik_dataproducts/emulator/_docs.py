@@ -1,4 +1,4 @@
-"""Render the Markdown answer of export-documentation and check the Accept header."""
+"""Render the Markdown response of export-documentation and check the Accept header."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ __all__ = ["ApiError", "error_body", "error_response", "rate_limit_body"]
 
 
 class ApiError(Exception):
-    """An error answer: one HTTP status and one or more error details."""
+    """An error response: one HTTP status and one or more error details."""
 
     def __init__(self, status: int, details: str | Sequence[str], *, code: str | None = None):
         self.status = status

@@ -34,7 +34,7 @@ FAULT_KINDS = frozenset(
         "truncated",
     }
 )
-# Kinds that let the handler apply the change before the answer is broken.
+# Kinds that let the handler apply the change before the response is broken.
 AFTER_HANDLER_KINDS = frozenset({"reset_after", "truncated"})
 
 Operations = frozenset[str] | Literal["*"]
@@ -81,15 +81,15 @@ def _check_count(instance: Fault, attribute: attrs.Attribute[Any], value: int | 
 
 @attrs.frozen
 class Fault:
-    """A rule that breaks the answer to matching operations.
+    """A rule that breaks the response to matching operations.
 
     Attributes:
         kind: one of `FAULT_KINDS`.
         operations: operation names the rule applies to, or "*" for every operation.
         probability: chance from 0 to 1 that a matching request triggers the rule.
         count: maximum number of times the rule fires; None for no limit.
-        retry_after: seconds sent in the `retry-after` header of injected 429 answers.
-        delay: seconds added before answering, for the `latency` kind.
+        retry_after: seconds sent in the `retry-after` header of injected 429 responses.
+        delay: seconds added before responding, for the `latency` kind.
     """
 
     kind: str = attrs.field(validator=_check_kind)
@@ -148,7 +148,7 @@ class FaultInjector:
 
     Every matching rule draws one number per request, whether or not it fires, so the same
     seed and the same sequence of requests give the same faults. Latency rules add up; of the
-    other rules, the first one that fires breaks the answer.
+    other rules, the first one that fires breaks the response.
     """
 
     def __init__(self, faults: Iterable[Fault] = (), *, seed: int = 0) -> None:

@@ -1,8 +1,10 @@
 """The middleware every request passes: authentication, rate limits, faults and the record.
 
 For an API operation the steps run in this order: the configured latency, authentication
-(401), the sliding-window limit of the operation's tier (429, which does not count toward
-the window), the fault draw, the handler, and the faults that break the answer afterwards.
+(401), then the sliding-window limit of the operation's tier (429). A 429 does not count
+toward the window. Then come the fault draw, the handler, and the faults that break the
+response afterwards.
+
 Every request is appended to the emulator's request record, whatever its outcome.
 """
 
@@ -42,7 +44,7 @@ _GATEWAY_PAGE = (
 
 @dataclass
 class _Outcome:
-    """What the request record needs to know beyond the response."""
+    """Request details for the record that the response does not carry."""
 
     principal: Principal | None = None
     fault: str | None = None
@@ -79,7 +81,7 @@ async def _recorded_body(request: web.Request, operation: str | None) -> Any:
 
 
 def _cut_connection(request: web.Request, outcome: _Outcome) -> web.Response:
-    """Close the connection without an answer; aiohttp ignores the response returned."""
+    """Close the connection without a response; aiohttp ignores the one returned here."""
     outcome.cut = True
     if request.transport is not None:
         request.transport.abort()
@@ -92,7 +94,7 @@ def _rate_limited(retry_after: str | None, wait_text: str) -> web.Response:
 
 
 def _fault_before_handler(request: web.Request, fault: Fault, outcome: _Outcome) -> web.Response:
-    """Answer with a fault that stops the request before it changes anything."""
+    """Build the fault response that stops a request before it changes anything."""
     kind = fault.kind
     if kind == "reset_before":
         return _cut_connection(request, outcome)
@@ -117,7 +119,7 @@ def _fault_before_handler(request: web.Request, fault: Fault, outcome: _Outcome)
 async def _fault_after_handler(
     request: web.Request, fault: Fault, response: web.StreamResponse, outcome: _Outcome
 ) -> web.StreamResponse:
-    """Break an answer whose change the handler has already applied."""
+    """Break a response whose change the handler has already applied."""
     if fault.kind == "reset_after":
         return _cut_connection(request, outcome)
 
@@ -140,6 +142,7 @@ async def _call_handler(handler: Handler, request: web.Request) -> web.StreamRes
     try:
         return await handler(request)
     except ApiError as exc:
+        logger.debug("Rejected %s %s with %s", request.method, request.path, exc)
         return exc.to_response()
 
 
@@ -165,6 +168,7 @@ async def _api_operation(
 
     principal = context.auth.authenticate(request.headers.get("Authorization"))
     if principal is None:
+        logger.debug("Rejected %s %s: missing or invalid credentials", request.method, request.path)
         return error_response(
             401, "Missing or invalid credentials; send 'Authorization: Bearer <API key or token>'."
         )
@@ -231,7 +235,7 @@ def _describe_http_exception(request: web.Request, exc: web.HTTPException) -> st
 
 @web.middleware
 async def pipeline(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Authenticate, rate-limit, inject faults, answer and record one request."""
+    """Authenticate, rate-limit, inject faults into, handle and record one request."""
     context = request.app[CONTEXT_KEY]
     operation = _route_name(request)
     arrived = context.clock()
@@ -242,7 +246,9 @@ async def pipeline(request: web.Request, handler: Handler) -> web.StreamResponse
         response = await _dispatch(request, handler, context, operation, outcome)
     except web.HTTPException as exc:
         # Unknown paths, unsupported methods and oversized bodies.
-        response = error_response(exc.status, _describe_http_exception(request, exc))
+        detail = _describe_http_exception(request, exc)
+        logger.debug("Rejected %s %s with %d: %s", request.method, request.path, exc.status, detail)
+        response = error_response(exc.status, detail)
         if "Allow" in exc.headers:
             response.headers["Allow"] = exc.headers["Allow"]
 

@@ -50,14 +50,14 @@ class WindowStatus:
 
 @dataclass
 class RateLimitCounter:
-    """Number of 429 answers sent by the rate-limit model, in total, per tier and operation."""
+    """Counts of 429 responses sent by the rate-limit model: total, per tier and per operation."""
 
     total: int = 0
     by_tier: Counter[str] = field(default_factory=Counter)
     by_operation: Counter[str] = field(default_factory=Counter)
 
     def add(self, operation: str, tier: str) -> None:
-        """Count one 429 answer."""
+        """Count one 429 response."""
         self.total += 1
         self.by_tier[tier] += 1
         self.by_operation[operation] += 1
@@ -85,6 +85,9 @@ class SlidingWindowLimiter:
                 f"expected {sorted(DEFAULT_TIER_LIMITS)}"
             )
         self.limits = {**DEFAULT_TIER_LIMITS, **limits}
+        for tier, limit in self.limits.items():
+            if limit < 1:
+                raise ValueError(f"the limit of {tier} must be at least 1 per minute, got {limit}")
         self.window_minutes = window_minutes
         self.window_seconds = window_minutes * minute_seconds
         self._clock = clock

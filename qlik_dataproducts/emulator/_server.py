@@ -34,7 +34,7 @@ def _iso_utc(epoch: float) -> str:
 class Emulator:
     """An in-memory Data products API served over HTTP, for tests and benchmarks.
 
-    The emulator answers the documented operations with plain JSON, enforces the field
+    The emulator serves the documented operations with plain JSON, enforces the field
     limits and the per-tier sliding-window rate limits, issues OAuth2 client-credentials
     tokens and can inject faults. It binds 127.0.0.1 by default; `port=0` picks a free port.
 
@@ -50,14 +50,14 @@ class Emulator:
         clock: monotonic time in seconds for rate limits, token expiry and timestamps;
             `time.monotonic` when None.
         rate_limit_headers: send `Ratelimit-Limit`, `Ratelimit-Remaining` and
-            `Ratelimit-Reset` (epoch seconds) on every API answer. `Ratelimit-Limit` is the
+            `Ratelimit-Reset` (epoch seconds) on every API response. `Ratelimit-Limit` is the
             quota of the whole window, the limit per minute times `window_minutes`.
-        max_products: number of products after which create answers 422; None for no limit.
+        max_products: number of products after which create returns 422; None for no limit.
         token_lifetime: lifetime of OAuth access tokens in clock seconds.
         oauth_clients: client secrets by client id; one generated pair when None.
         faults: fault rules active from the start.
         seed: seed of the fault draws and of the generated ids.
-        latency: seconds of real time added before every API answer.
+        latency: seconds of real time added before every API response.
     """
 
     def __init__(
@@ -159,12 +159,12 @@ class Emulator:
 
     @property
     def rate_limited(self) -> RateLimitCounter:
-        """Counts of 429 answers sent by the rate-limit model (injected 429s not included)."""
+        """Counts of 429 responses sent by the rate-limit model, without injected 429s."""
         return self._context.rate_limited
 
     @property
     def token_requests(self) -> int:
-        """Number of token requests answered with an access token."""
+        """Number of token requests that received an access token."""
         return self._auth.token_requests
 
     def oauth_user_id(self, client_id: str) -> str:

@@ -87,9 +87,10 @@ class EmulatorState:
         return [copy.deepcopy(entry) for _, entry in self._changelogs[product_id]]
 
     def seed(self, products: Iterable[Mapping[str, Any]]) -> list[str]:
-        """Load products shaped like GET answers, filling missing server fields.
+        """Load products shaped like GET responses, filling missing server fields.
 
-        A product whose id already exists replaces it. Returns the ids in input order.
+        A product whose id already exists replaces it, and its changelog starts empty.
+        Returns the ids in input order.
 
         Raises:
             ValueError: an item is not an object, has no string `name` or a non-string `id`.
@@ -182,6 +183,10 @@ class EmulatorState:
         product["updatedBy"] = user_id
 
     # -- operations -------------------------------------------------------------------------
+
+    def ensure_exists(self, product_id: str) -> None:
+        """Raise ApiError(404) unless a product has this id."""
+        self._require(product_id)
 
     def get(self, product_id: str) -> Product:
         """Return a copy of one product."""

@@ -62,7 +62,12 @@ def _type_name(value: object) -> str:
 
 
 def _check_string(
-    problems: list[str], field: str, value: object, *, min_length: int = 0, max_length: int
+    problems: list[str],
+    field: str,
+    value: object,
+    *,
+    min_length: int = 0,
+    max_length: int | None = None,
 ) -> bool:
     if not isinstance(value, str):
         problems.append(f"{field} must be a string, got {_type_name(value)}.")
@@ -70,7 +75,7 @@ def _check_string(
     if len(value) < min_length:
         problems.append(f"{field} must contain at least {min_length} character(s).")
         return False
-    if len(value) > max_length:
+    if max_length is not None and len(value) > max_length:
         problems.append(f"{field} must contain at most {max_length} characters, got {len(value)}.")
         return False
     return True
@@ -134,9 +139,7 @@ def _check_key_contacts(problems: list[str], field: str, value: object) -> list[
             problems.append(f"{item_field}.userId is required.")
             continue
         user_id = item["userId"]
-        if not _check_string(
-            problems, f"{item_field}.userId", user_id, min_length=1, max_length=1024
-        ):
+        if not _check_string(problems, f"{item_field}.userId", user_id, min_length=1):
             continue
         contact = {"userId": user_id}
         if "role" in item:
@@ -208,7 +211,7 @@ def validate_create(body: object) -> dict[str, Any]:
     if "readMe" in data:
         _check_string(problems, "readMe", data["readMe"], max_length=README_MAX)
     if "spaceId" in data:
-        _check_string(problems, "spaceId", data["spaceId"], min_length=1, max_length=1024)
+        _check_string(problems, "spaceId", data["spaceId"], min_length=1)
     if "tags" in data:
         _check_string_list(problems, "tags", data["tags"], max_items=TAGS_MAX, unique=False)
     if "datasetIds" in data:
@@ -321,7 +324,7 @@ def validate_activate(body: object) -> dict[str, Any]:
     if "tags" in data:
         _check_string_list(problems, "tags", data["tags"], max_items=TAGS_MAX, unique=False)
     if "spaceId" in data:
-        _check_string(problems, "spaceId", data["spaceId"], min_length=1, max_length=1024)
+        _check_string(problems, "spaceId", data["spaceId"], min_length=1)
     if problems:
         raise ApiError(400, problems)
     return {key: data[key] for key in ("name", "description", "tags", "spaceId") if key in data}
@@ -333,7 +336,7 @@ def validate_move(body: object) -> str:
     if "spaceId" not in data:
         raise ApiError(400, "spaceId is required.")
     problems: list[str] = []
-    _check_string(problems, "spaceId", data["spaceId"], min_length=1, max_length=1024)
+    _check_string(problems, "spaceId", data["spaceId"], min_length=1)
     if problems:
         raise ApiError(400, problems)
     space_id: str = data["spaceId"]
