@@ -1,9 +1,9 @@
 """Bulk migration: create, activate and document the data products of a catalogue.
 
-``Migration`` reads a JSON Lines catalogue (see ``_migration_catalogue``), runs a bounded
-number of worker tasks that each take one line at a time through its steps (create,
-activate when the line asks for it, export the documentation to a Markdown file), and
-records every finished step in a journal so an interrupted run can be resumed without
+``Migration`` reads a JSON Lines catalogue (see ``_migration_catalogue``) and runs a bounded
+number of worker tasks. Each task takes one line at a time through its steps: create,
+activate when the line sets ``activate``, and export the documentation to a Markdown file.
+Every finished step is recorded in a journal, so an interrupted run can be resumed without
 creating any product twice (see ``_migration_journal``). The client's tier buckets pace
 the requests, so the workers never sleep on their own.
 """
@@ -74,7 +74,7 @@ class _Fatal(Exception):
 class Migration:
     """One run of the migration of a catalogue into a tenant.
 
-    Call ``run()`` once. ``stop()`` asks the run to finish early: no new line or step
+    Call ``run()`` once. ``stop()`` makes the run finish early: no new line or step
     starts, the steps in flight complete, and the journal and results are written.
     """
 
@@ -105,6 +105,8 @@ class Migration:
         self._states: dict[int, LineState] = {}
         self._journal: Journal | None = None
         self._total = 0
+        self._finished = 0
+        self._failed = 0
         self._created = 0
         self._activated = 0
         self._documented = 0
@@ -122,16 +124,14 @@ class Migration:
 
     def progress(self) -> MigrationProgress:
         """Return the counters of the run so far."""
-        finished = sum(1 for state in self._states.values() if state.status != PENDING)
-        failed = sum(1 for state in self._states.values() if state.status == FAILED)
         tiers = self._tier_usage()
         return MigrationProgress(
             total=self._total,
-            finished=finished,
+            finished=self._finished,
             created=self._created,
             activated=self._activated,
             documented=self._documented,
-            failed=failed,
+            failed=self._failed,
             previously_done=self._previously_done,
             rate_limited=sum(tier.rate_limited for tier in tiers),
             paused_seconds=sum(tier.paused_seconds for tier in tiers),
@@ -192,6 +192,7 @@ class Migration:
             self._states[number] = state
             if self._should_stop():
                 self._mark_unfinished(state)
+                self._line_finished(state)
                 continue
 
             if state.status == DONE:
@@ -201,14 +202,14 @@ class Migration:
                         f"line {number} changed since it was migrated to {state.product_id}; "
                         "it was not migrated again"
                     )
-                self._report_progress()
+                self._line_finished(state)
                 continue
 
             try:
                 entry = parse_line(number, raw)
             except LineError as exc:
                 self._fail(state, "parse", exc.reason, {"type": "LineError", "message": exc.detail})
-                self._report_progress()
+                self._line_finished(state)
                 continue
             if state.product_id is not None and state.fingerprint not in (None, entry.fingerprint):
                 self._warn(
@@ -224,7 +225,7 @@ class Migration:
                 await self._migrate_line(entry, state)
             except _Fatal:
                 pass
-            self._report_progress()
+            self._line_finished(state)
 
     async def _migrate_line(self, entry: CatalogueEntry, state: LineState) -> None:
         if state.product_id is None:
@@ -321,7 +322,7 @@ class Migration:
         if not isinstance(exc, QlikDataProductsError):
             logger.error("line %d: unexpected error in %s", state.line, step, exc_info=exc)
         self._fail(state, step, reason, error)
-        if is_fatal(exc):
+        if is_fatal(exc, step):
             if self._fatal is None:
                 self._fatal = f"{reason}: {exc}"
                 logger.error("stopping the migration after line %d: %s", state.line, exc)
@@ -406,7 +407,11 @@ class Migration:
         logger.warning("%s", message)
         self._warnings.append(message)
 
-    def _report_progress(self) -> None:
+    def _line_finished(self, state: LineState) -> None:
+        """Count a line that needs no more work in this run, and report the progress."""
+        self._finished += 1
+        if state.status == FAILED:
+            self._failed += 1
         if self._on_progress is not None:
             self._on_progress(self.progress())
 
@@ -464,13 +469,17 @@ async def migrate(client: DataProductsClient, catalogue: Path, **options: Any) -
     return await Migration(client, catalogue, **options).run()
 
 
-def is_fatal(exc: BaseException) -> bool:
-    """Return whether an error means that no further line can succeed."""
+def is_fatal(exc: BaseException, step: str) -> bool:
+    """Return whether an error of a line's step means that no further line can succeed."""
     if isinstance(exc, AuthenticationError | ConfigurationError | UnsafeRequestError):
         return True
-    # The client raises TransportError only when the request could not be delivered, after its
-    # own retries; a request that may have arrived raises OutcomeUnknownError instead.
-    return isinstance(exc, TransportError) and not isinstance(exc, RequestTimeoutError)
+    # For create and activate, which are not safe to repeat, the client raises TransportError
+    # only when its retries could not deliver the request at all (a request that may have
+    # arrived raises OutcomeUnknownError). For export it may also follow repeated resets, which
+    # affect one line only.
+    if step in ("create", "activate"):
+        return isinstance(exc, TransportError) and not isinstance(exc, RequestTimeoutError)
+    return False
 
 
 def describe_error(exc: BaseException) -> tuple[str, dict[str, Any]]:
@@ -496,7 +505,7 @@ def describe_error(exc: BaseException) -> tuple[str, dict[str, Any]]:
     if isinstance(exc, RequestTimeoutError):
         return "request timed out", error
     if isinstance(exc, TransportError):
-        return "cannot connect", error
+        return "connection failed", error
     if isinstance(exc, DecodeError):
         return "invalid response", error
     if isinstance(exc, QlikDataProductsError):

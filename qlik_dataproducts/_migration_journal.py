@@ -46,7 +46,7 @@ PENDING = "pending"
 
 @attrs.define
 class LineState:
-    """What the migration has done so far for one catalogue line."""
+    """Progress of the migration for one catalogue line."""
 
     line: int
     fingerprint: str | None = None
@@ -199,7 +199,7 @@ def load_previous_state(results: Path) -> dict[int, LineState]:
     """Load the line states recorded by earlier runs in the results file and the journal.
 
     The results file is read first. Journal events come after it because the journal is
-    appended to across runs and holds every step, including those of a run that crashed
+    appended to across runs and contains every step, including those of a run that crashed
     before writing its results.
     """
     states: dict[int, LineState] = {}
@@ -238,7 +238,7 @@ def _read_json_lines(path: Path) -> Iterable[tuple[int, dict[str, Any]]]:
             try:
                 value = json.loads(text)
             except json.JSONDecodeError:
-                # A crash can cut the last journal line short; everything before it stands.
+                # A crash can cut the last journal line short. The lines before it stay valid.
                 logger.warning("ignoring unreadable line %d of %s", number, path)
                 continue
             if isinstance(value, dict):

@@ -24,7 +24,7 @@ EXIT_FAILED = 1
 EXIT_ABORTED = 3
 EXIT_INTERRUPTED = 130
 
-# Longest list of line numbers printed for one failure reason; the results file has all.
+# Maximum number of line numbers printed per failure reason. The results file lists them all.
 _MAX_LINES_SHOWN = 20
 
 

@@ -287,7 +287,7 @@ async def test_closed_port_aborts(tmp_path: Path) -> None:
 
     assert report.exit_status == 3
     assert report.fatal_error is not None
-    assert report.fatal_error.startswith("cannot connect")
+    assert report.fatal_error.startswith("connection failed")
     assert len(read_results(tmp_path)) == 14
 
 
