@@ -47,7 +47,8 @@ _MIGRATE_EPILOG = f"""\
 output files:
   RESULTS            one JSON object per non-blank catalogue line, in catalogue order:
                      {{"line", "status" (done, failed, interrupted or not_attempted),
-                     "id", "name", "activated", "docs"}}, and for a failed line
+                     "id", "name", "activated", "docs", "fingerprint" (a hash of the
+                     line, to notice edits between runs)}}, and for a line not done
                      "step", "reason" and "error". Written at the end, atomically.
   RESULTS.journal    every finished step, appended as it happens; --resume reads it.
   DOCS_DIR/<line>-<name>-<id>.md   the exported documentation of each product.
@@ -60,8 +61,9 @@ exit status:
        API key, output of an earlier run present without --resume
   3    aborted by a fatal error (authentication failed, cannot connect); the lines not
        reached are reported as not attempted
-  {EXIT_INTERRUPTED}  stopped by Ctrl-C (the journal and results are written first; press
-       Ctrl-C twice to cancel the requests in flight as well)
+  {EXIT_INTERRUPTED}  stopped by Ctrl-C after the steps in flight; the journal and results
+       are written first. A second Ctrl-C cancels the requests in flight too, and
+       --resume then reports a cancelled create as outcome unknown.
 
 environment:
   {TENANT_URL_VARIABLE}    tenant URL used when --tenant-url is not given

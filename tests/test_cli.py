@@ -167,7 +167,7 @@ def test_module_subprocess_migrates(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT to a child process")
-async def test_ctrl_c_exits_130(tmp_path: Path) -> None:
+async def test_ctrl_c_then_resume(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Latency keeps the run going long enough to interrupt it part way.
     async with Emulator(latency=0.02) as emulator:
         process = await asyncio.create_subprocess_exec(
@@ -194,10 +194,17 @@ async def test_ctrl_c_exits_130(tmp_path: Path) -> None:
         process.send_signal(signal.SIGINT)
         stdout, _stderr = await asyncio.wait_for(process.communicate(), timeout=60)
         created = len(emulator.state.snapshot())
-    results = [
-        json.loads(line)
-        for line in (tmp_path / "results.jsonl").read_text(encoding="utf-8").splitlines()
-    ]
+        results = [
+            json.loads(line)
+            for line in (tmp_path / "results.jsonl").read_text(encoding="utf-8").splitlines()
+        ]
+
+        resume = ["migrate", "--quiet", "--resume", "--tenant-url", emulator.base_url]
+        monkeypatch.setenv("QLIK_API_KEY", emulator.api_key)
+        resumed = await asyncio.to_thread(
+            main, [*resume, str(CATALOGUE), *output_options(tmp_path)]
+        )
+        names = [product["name"] for product in emulator.state.snapshot().values()]
     done = [record for record in results if record["status"] == "done"]
     with_id = [record for record in results if "id" in record]
 
@@ -206,6 +213,9 @@ async def test_ctrl_c_exits_130(tmp_path: Path) -> None:
     assert len(results) == 210
     assert 10 <= len(done) < 210
     assert created == len(with_id)
+    assert resumed == 0
+    assert len(names) == 210
+    assert len(set(names)) == 210
 
 
 def test_quickstart_example_runs() -> None:
