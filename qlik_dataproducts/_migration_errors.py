@@ -1,4 +1,4 @@
-"""How the migration classifies errors: fatal for the whole run, and grouped by reason."""
+"""Error classification of the migration: fatal errors, and reasons to group failures by."""
 
 from __future__ import annotations
 
