@@ -1,4 +1,4 @@
-"""Tests of the emulator's sliding-window rate limits, driven by a fake clock."""
+"""Tests of the emulator's rate-limit models, driven by a fake clock."""
 
 from __future__ import annotations
 
@@ -9,7 +9,11 @@ import aiohttp
 import pytest
 
 from qlik_dataproducts.emulator import Emulator
-from qlik_dataproducts.emulator._ratelimit import SlidingWindowLimiter, format_retry_after
+from qlik_dataproducts.emulator._ratelimit import (
+    SlidingWindowLimiter,
+    TokenBucketLimiter,
+    format_retry_after,
+)
 
 BASE = "/api/data-governance/data-products"
 
@@ -149,7 +153,11 @@ def test_limiter_rejects_bad_settings(clock: FakeClock, arguments: dict[str, Any
 @pytest.fixture
 async def emulator(clock: FakeClock) -> AsyncIterator[Emulator]:
     async with Emulator(
-        clock=clock, tier_limits={"tier2": 2}, window_minutes=1, rate_limit_headers=True
+        clock=clock,
+        tier_limits={"tier2": 2},
+        window_minutes=1,
+        rate_limit_headers=True,
+        rate_limit_model="sliding-window",
     ) as running:
         yield running
 
@@ -283,7 +291,11 @@ async def test_rate_limit_headers_off_by_default(clock: FakeClock) -> None:
 async def test_scaled_minute_retry_after(clock: FakeClock) -> None:
     async with (
         Emulator(
-            clock=clock, tier_limits={"tier2": 1}, window_minutes=2, minute_seconds=0.6
+            clock=clock,
+            tier_limits={"tier2": 1},
+            window_minutes=2,
+            minute_seconds=0.6,
+            rate_limit_model="sliding-window",
         ) as emulator,
         aiohttp.ClientSession(
             emulator.base_url, headers={"Authorization": f"Bearer {emulator.api_key}"}
@@ -349,3 +361,81 @@ async def test_tokens_of_one_client_share_limit(emulator: Emulator) -> None:
                 statuses.append(response.status)
 
     assert statuses == [201, 201, 429]
+
+
+def bucket(clock: FakeClock, *, tier2: int = 2, window_minutes: int = 1) -> TokenBucketLimiter:
+    return TokenBucketLimiter(
+        {"tier2": tier2}, minute_seconds=10.0, window_minutes=window_minutes, clock=clock
+    )
+
+
+def test_bucket_allows_burst_of_window(clock: FakeClock) -> None:
+    limiter = bucket(clock, window_minutes=5)
+    accepted = [limiter.acquire("u", "tier2") for _ in range(10)]
+    assert accepted == [None] * 10
+
+
+def test_bucket_rejects_past_burst(clock: FakeClock) -> None:
+    limiter = bucket(clock)
+    limiter.acquire("u", "tier2")
+    limiter.acquire("u", "tier2")
+    # Two tokens a 10-second minute: the next one arrives after 5 seconds.
+    assert limiter.acquire("u", "tier2") == pytest.approx(5.0)
+
+
+def test_bucket_refills_at_rate(clock: FakeClock) -> None:
+    limiter = bucket(clock)
+    limiter.acquire("u", "tier2")
+    limiter.acquire("u", "tier2")
+    clock.now += 5.0
+    assert limiter.acquire("u", "tier2") is None
+    assert limiter.acquire("u", "tier2") == pytest.approx(5.0)
+
+
+def test_bucket_paced_client_never_rejected(clock: FakeClock) -> None:
+    limiter = bucket(clock, tier2=100, window_minutes=5)
+    rejected = 0
+    # Burst the capacity, then send at exactly the refill rate for 20 minutes.
+    for _ in range(500):
+        rejected += limiter.acquire("u", "tier2") is not None
+    for _ in range(2000):
+        clock.now += 10.0 / 100
+        rejected += limiter.acquire("u", "tier2") is not None
+    assert rejected == 0
+
+
+def test_bucket_status_counts_tokens(clock: FakeClock) -> None:
+    limiter = bucket(clock, window_minutes=2)
+    limiter.acquire("u", "tier2")
+    status = limiter.status("u", "tier2")
+    assert (status.quota, status.remaining) == (4, 3)
+    assert status.reset_in == pytest.approx(5.0)
+
+
+def test_bucket_separates_principals(clock: FakeClock) -> None:
+    limiter = bucket(clock)
+    limiter.acquire("u", "tier2")
+    limiter.acquire("u", "tier2")
+    assert limiter.acquire("v", "tier2") is None
+
+
+async def test_default_model_is_token_bucket(clock: FakeClock) -> None:
+    async with (
+        Emulator(clock=clock, tier_limits={"tier2": 2}, window_minutes=1) as emulator,
+        aiohttp.ClientSession(
+            emulator.base_url, headers={"Authorization": f"Bearer {emulator.api_key}"}
+        ) as session,
+    ):
+        await post_create(session, "A")
+        await post_create(session, "B")
+        rejected = await post_create(session, "C")
+        clock.now += 30.0
+        accepted = await post_create(session, "C")
+
+    assert rejected.headers["Retry-After"] == "30"
+    assert accepted.status == 201
+
+
+def test_unknown_model_rejected() -> None:
+    with pytest.raises(ValueError, match="rate_limit_model"):
+        Emulator(rate_limit_model="leaky")

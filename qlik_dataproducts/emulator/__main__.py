@@ -60,6 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="length of a rate-limit minute in seconds, to scale time (default 60)",
     )
     parser.add_argument(
+        "--rate-limit-model",
+        default="token-bucket",
+        choices=["token-bucket", "sliding-window"],
+        help="how each tier's limit is counted (default token-bucket)",
+    )
+    parser.add_argument(
         "--allow-remote",
         action="store_true",
         help="allow a --host that is not a loopback address",
@@ -98,6 +104,7 @@ async def _main(arguments: argparse.Namespace) -> None:
         api_key=arguments.api_key,
         rate_limit_headers=arguments.rate_limit_headers,
         minute_seconds=arguments.minute_seconds,
+        rate_limit_model=arguments.rate_limit_model,
     )
     if arguments.seed_file is not None:
         ids = emulator.state.seed(_load_seed(arguments.seed_file))

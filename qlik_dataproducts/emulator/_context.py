@@ -11,7 +11,7 @@ from aiohttp import web
 
 from ._auth import Authenticator, Principal
 from ._faults import FaultInjector
-from ._ratelimit import RateLimitCounter, SlidingWindowLimiter
+from ._ratelimit import Limiter, RateLimitCounter
 from ._state import EmulatorState
 
 __all__ = [
@@ -58,7 +58,7 @@ class EmulatorContext:
 
     state: EmulatorState
     auth: Authenticator
-    limiter: SlidingWindowLimiter
+    limiter: Limiter
     faults: FaultInjector
     clock: Callable[[], float]
     epoch_at: Callable[[float], float]

@@ -1,9 +1,16 @@
-"""Sliding-window rate limits per principal and tier.
+"""Rate limits per principal and tier, in two models of the same documented limit.
 
-Qlik Cloud counts requests per tier and per user and evaluates each limit over a 5-minute
-window to allow bursts. The emulator keeps a log of accepted request times for every
-(principal, tier) pair and accepts a request while fewer than `limit * window_minutes`
-requests lie in the last `window_minutes * minute_seconds` clock seconds.
+Qlik Cloud counts requests per tier and per user and evaluates each limit "over a 5-minute
+window to support bursts"; it does not document the algorithm. The emulator offers two
+readings of that sentence:
+
+- `token-bucket` (the default): a bucket of `limit * window_minutes` tokens per principal and
+  tier, refilled at `limit` tokens a minute. A burst of five minutes' worth is allowed, and
+  after that the average rate is held to the limit.
+- `sliding-window`: a log of accepted request times; a request is accepted while fewer than
+  `limit * window_minutes` requests lie in the last `window_minutes * minute_seconds` clock
+  seconds. It is stricter after a burst, since a full window blocks until its oldest request
+  leaves it.
 """
 
 from __future__ import annotations
@@ -12,12 +19,16 @@ import math
 from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 __all__ = [
     "DEFAULT_TIER_LIMITS",
     "OPERATION_TIERS",
+    "RATE_LIMIT_MODELS",
+    "Limiter",
     "RateLimitCounter",
     "SlidingWindowLimiter",
+    "TokenBucketLimiter",
     "WindowStatus",
     "format_retry_after",
 ]
@@ -74,20 +85,8 @@ class SlidingWindowLimiter:
         window_minutes: int,
         clock: Callable[[], float],
     ) -> None:
-        if minute_seconds <= 0:
-            raise ValueError(f"minute_seconds must be positive, got {minute_seconds}")
-        if window_minutes < 1:
-            raise ValueError(f"window_minutes must be at least 1, got {window_minutes}")
-        unknown = set(limits) - set(DEFAULT_TIER_LIMITS)
-        if unknown:
-            raise ValueError(
-                f"unknown tier(s) {sorted(unknown)} in tier_limits; "
-                f"expected {sorted(DEFAULT_TIER_LIMITS)}"
-            )
+        _check_settings(limits, minute_seconds, window_minutes)
         self.limits = {**DEFAULT_TIER_LIMITS, **limits}
-        for tier, limit in self.limits.items():
-            if limit < 1:
-                raise ValueError(f"the limit of {tier} must be at least 1 per minute, got {limit}")
         self.window_minutes = window_minutes
         self.window_seconds = window_minutes * minute_seconds
         self._clock = clock
@@ -125,6 +124,98 @@ class SlidingWindowLimiter:
         quota = self.limits[tier] * self.window_minutes
         reset_in = log[0] + self.window_seconds - now if log else 0.0
         return WindowStatus(quota, max(0, quota - len(log)), reset_in)
+
+
+class TokenBucketLimiter:
+    """Token buckets, one per principal and tier, that start full."""
+
+    def __init__(
+        self,
+        limits: Mapping[str, int],
+        *,
+        minute_seconds: float,
+        window_minutes: int,
+        clock: Callable[[], float],
+    ) -> None:
+        _check_settings(limits, minute_seconds, window_minutes)
+        self.limits = {**DEFAULT_TIER_LIMITS, **limits}
+        self.window_minutes = window_minutes
+        self.minute_seconds = minute_seconds
+        self._clock = clock
+        # (principal, tier) -> (tokens, clock time of that count)
+        self._buckets: dict[tuple[str, str], tuple[float, float]] = {}
+
+    def __repr__(self) -> str:
+        return (
+            f"<TokenBucketLimiter limits={self.limits} window_minutes={self.window_minutes} "
+            f"buckets={len(self._buckets)}>"
+        )
+
+    def _capacity(self, tier: str) -> float:
+        return float(self.limits[tier] * self.window_minutes)
+
+    def _rate(self, tier: str) -> float:
+        return self.limits[tier] / self.minute_seconds
+
+    def _tokens(self, principal: str, tier: str, now: float) -> float:
+        capacity = self._capacity(tier)
+        tokens, since = self._buckets.get((principal, tier), (capacity, now))
+        return min(capacity, tokens + (now - since) * self._rate(tier))
+
+    def acquire(self, principal: str, tier: str) -> float | None:
+        """Take a token and return None, or return the clock seconds until one is available.
+
+        A rejected request takes nothing, so it does not extend the wait.
+        """
+        now = self._clock()
+        tokens = self._tokens(principal, tier, now)
+        # The tolerance absorbs float rounding for a client paced at exactly the refill rate.
+        if tokens >= 1.0 - 1e-9:
+            self._buckets[(principal, tier)] = (max(0.0, tokens - 1.0), now)
+            return None
+        self._buckets[(principal, tier)] = (tokens, now)
+        return (1.0 - tokens) / self._rate(tier)
+
+    def status(self, principal: str, tier: str) -> WindowStatus:
+        """Return the tokens left and the clock seconds until the next one arrives."""
+        now = self._clock()
+        tokens = self._tokens(principal, tier, now)
+        capacity = self._capacity(tier)
+        whole = math.floor(tokens + 1e-9)
+        reset_in = 0.0 if tokens >= capacity else (whole + 1 - tokens) / self._rate(tier)
+        return WindowStatus(int(capacity), whole, reset_in)
+
+
+class Limiter(Protocol):
+    """What the request pipeline needs from a rate-limit model."""
+
+    limits: dict[str, int]
+
+    def acquire(self, principal: str, tier: str) -> float | None: ...
+
+    def status(self, principal: str, tier: str) -> WindowStatus: ...
+
+
+RATE_LIMIT_MODELS: Mapping[str, type[TokenBucketLimiter] | type[SlidingWindowLimiter]] = {
+    "token-bucket": TokenBucketLimiter,
+    "sliding-window": SlidingWindowLimiter,
+}
+
+
+def _check_settings(limits: Mapping[str, int], minute_seconds: float, window_minutes: int) -> None:
+    if minute_seconds <= 0:
+        raise ValueError(f"minute_seconds must be positive, got {minute_seconds}")
+    if window_minutes < 1:
+        raise ValueError(f"window_minutes must be at least 1, got {window_minutes}")
+    unknown = set(limits) - set(DEFAULT_TIER_LIMITS)
+    if unknown:
+        raise ValueError(
+            f"unknown tier(s) {sorted(unknown)} in tier_limits; "
+            f"expected {sorted(DEFAULT_TIER_LIMITS)}"
+        )
+    for tier, limit in limits.items():
+        if limit < 1:
+            raise ValueError(f"the limit of {tier} must be at least 1 per minute, got {limit}")
 
 
 def format_retry_after(wait: float, minute_seconds: float) -> str:

@@ -16,7 +16,12 @@ from ._app import create_app
 from ._auth import API_KEY_USER_ID, Authenticator, oauth_user_id
 from ._context import EmulatorContext, RecordedRequest
 from ._faults import Fault, FaultInjector
-from ._ratelimit import RateLimitCounter, SlidingWindowLimiter
+from ._ratelimit import (
+    RATE_LIMIT_MODELS,
+    RateLimitCounter,
+    SlidingWindowLimiter,
+    TokenBucketLimiter,
+)
 from ._state import EmulatorState
 
 __all__ = ["TENANT_ID", "Emulator"]
@@ -47,6 +52,9 @@ class Emulator:
         minute_seconds: length of a rate-limit minute in clock seconds; shrink it to scale
             time down in tests and benchmarks.
         window_minutes: number of minutes over which a limit is evaluated.
+        rate_limit_model: `token-bucket` (a burst of `window_minutes` worth of requests,
+            refilled at the per-minute limit) or `sliding-window` (at most that many requests
+            in any window of `window_minutes`); see `_ratelimit` for the difference.
         clock: monotonic time in seconds for rate limits, token expiry and timestamps;
             `time.monotonic` when None.
         rate_limit_headers: send `Ratelimit-Limit`, `Ratelimit-Remaining` and
@@ -69,6 +77,7 @@ class Emulator:
         tier_limits: Mapping[str, int] | None = None,
         minute_seconds: float = 60.0,
         window_minutes: int = 5,
+        rate_limit_model: str = "token-bucket",
         clock: Callable[[], float] | None = None,
         rate_limit_headers: bool = False,
         max_products: int | None = None,
@@ -118,7 +127,7 @@ class Emulator:
         self._context = EmulatorContext(
             state=self.state,
             auth=self._auth,
-            limiter=SlidingWindowLimiter(
+            limiter=_limiter_class(rate_limit_model)(
                 tier_limits or {},
                 minute_seconds=minute_seconds,
                 window_minutes=window_minutes,
@@ -209,3 +218,12 @@ class Emulator:
         traceback: TracebackType | None,
     ) -> None:
         await self.close()
+
+
+def _limiter_class(model: str) -> type[TokenBucketLimiter] | type[SlidingWindowLimiter]:
+    try:
+        return RATE_LIMIT_MODELS[model]
+    except KeyError:
+        raise ValueError(
+            f"unknown rate_limit_model {model!r}; expected one of {sorted(RATE_LIMIT_MODELS)}"
+        ) from None
