@@ -12,6 +12,9 @@ long run finishes within a request or two of the fastest schedule the limit allo
 client's bucket never admits a request the server's bucket would reject: a request reaches the
 server no earlier than it left the client, so the server's bucket has refilled at least as much.
 A smaller capacity would waste the allowed burst; a larger one or a faster drain draws 429s.
+The capacity is kept 1% below the full burst (``TierLimit.headroom``) because the server's
+bucket starts counting when the first request arrives, one network latency after the client's:
+without headroom the client runs that latency's worth of refill ahead of the server.
 
 NOTE: Qlik does not document whether its window slides, is fixed, or is a token bucket. Against
 a strict sliding window this shape can still meet a 429 after about four minutes of full-speed
@@ -59,16 +62,21 @@ class TierLimit:
 
     ``minute_seconds`` scales time: tests and benchmarks shrink it to run a limit of so many
     requests a minute in a fraction of a second, against an emulator scaled the same way.
+    ``headroom`` is the fraction of the burst the client leaves unused as a safety margin.
     """
 
     requests_per_minute: float = attrs.field(validator=attrs.validators.gt(0))
     window_minutes: float = attrs.field(default=5.0, validator=attrs.validators.gt(0))
     minute_seconds: float = attrs.field(default=60.0, validator=attrs.validators.gt(0))
+    headroom: float = attrs.field(
+        default=0.01, validator=[attrs.validators.ge(0), attrs.validators.lt(1)]
+    )
 
     @property
     def capacity(self) -> float:
         """Requests a fresh bucket admits at once."""
-        return max(1.0, self.requests_per_minute * self.window_minutes)
+        burst = self.requests_per_minute * self.window_minutes * (1 - self.headroom)
+        return max(1.0, burst)
 
     @property
     def rate(self) -> float:
@@ -145,7 +153,7 @@ class TierBucket:
         self.stats.waited_seconds += loop.time() - started
 
     async def pause(self, seconds: float, *, reason: str) -> None:
-        """Close the tier for ``seconds``; it then resumes from an empty bucket, at the drain rate."""
+        """Close the tier for ``seconds``, then resume it from an empty bucket at the drain rate."""
         now = self._now()
         until = now + max(0.0, seconds)
         if until > self._paused_until:

@@ -12,7 +12,7 @@ from qlik_dataproducts._limits import TierBucket, TierLimit
 from tests.virtual_time import run_virtual
 
 # 60 requests a minute with a one-minute window: a burst of 60, then one request a second.
-LIMIT = TierLimit(requests_per_minute=60, window_minutes=1)
+LIMIT = TierLimit(requests_per_minute=60, window_minutes=1, headroom=0)
 
 
 def bucket(name: str = "tier2", limit: TierLimit = LIMIT) -> TierBucket:
@@ -32,7 +32,11 @@ async def release_times(tier: TierBucket, count: int) -> list[float]:
 
 
 def test_limit_capacity_is_window_of_requests() -> None:
-    assert TierLimit(100).capacity == 500
+    assert TierLimit(100, headroom=0).capacity == 500
+
+
+def test_limit_capacity_keeps_headroom() -> None:
+    assert TierLimit(100).capacity == pytest.approx(495)
 
 
 def test_limit_rate_per_second() -> None:
