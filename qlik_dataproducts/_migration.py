@@ -11,6 +11,7 @@ the requests, so the workers never sleep on their own.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -78,6 +79,7 @@ class Migration:
         concurrency: int = DEFAULT_CONCURRENCY,
         resume: bool = False,
         retry_unknown: bool = False,
+        overwrite: bool = False,
         on_progress: ProgressCallback | None = None,
     ) -> None:
         if concurrency < 1:
@@ -90,6 +92,7 @@ class Migration:
         self._concurrency = concurrency
         self._resume = resume
         self._retry_unknown = retry_unknown
+        self._overwrite = overwrite
         self._on_progress = on_progress
 
         self._states: dict[int, LineState] = {}
@@ -408,18 +411,39 @@ class Migration:
     def _check_paths(self) -> None:
         if not self.catalogue.is_file():
             raise ConfigurationError(f"catalogue not found: {self.catalogue}")
+        if self._overwrite and not self._resume:
+            self._remove_earlier_output()
         if not self._resume:
             for path in (self.results, self.journal_path):
                 if path.exists():
                     raise ConfigurationError(
                         f"{path} exists from an earlier run; pass --resume to continue that "
-                        "run, or choose another --results path"
+                        "run, --overwrite to replace it, or choose another --results path"
                     )
         try:
             self.docs_dir.mkdir(parents=True, exist_ok=True)
             self.results.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ConfigurationError(f"cannot create the output folders: {exc}") from exc
+
+    def _remove_earlier_output(self) -> None:
+        # Only the files the earlier run wrote go: its results, its journal and the
+        # documentation files its results name. Anything else in the folders stays.
+        earlier_docs: list[Path] = []
+        if self.results.is_file():
+            for line in self.results.read_text(encoding="utf-8").splitlines():
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue
+                docs = record.get("docs") if isinstance(record, dict) else None
+                if isinstance(docs, str):
+                    earlier_docs.append(Path(docs))
+        try:
+            for path in (*earlier_docs, self.results, self.journal_path):
+                path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise ConfigurationError(f"cannot remove the earlier output: {exc}") from exc
 
     def _tier_usage(self) -> list[TierUsage]:
         return [

@@ -177,6 +177,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --resume, create again the lines whose earlier create request got no "
         "answer (check the tenant first: this can make duplicates)",
     )
+    migrate.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the results, journal and documentation files of an earlier run "
+        "instead of stopping with exit status 2",
+    )
     migrate.add_argument("--quiet", action="store_true", help="print no progress, only the summary")
 
     commands.add_parser(
@@ -195,6 +201,8 @@ def run_migrate(arguments: argparse.Namespace) -> int:
         return _usage_error(f"catalogue not found: {catalogue}")
     if arguments.retry_unknown and not arguments.resume:
         return _usage_error("--retry-unknown only applies together with --resume")
+    if arguments.overwrite and arguments.resume:
+        return _usage_error("--overwrite and --resume contradict each other; choose one")
 
     if arguments.emulator:
         if arguments.tenant_url or arguments.api_key:
@@ -267,6 +275,7 @@ async def _migrate_with(
             concurrency=arguments.concurrency,
             resume=arguments.resume,
             retry_unknown=arguments.retry_unknown,
+            overwrite=arguments.overwrite,
             on_progress=printer.update if printer is not None else None,
         )
         run = asyncio.create_task(migration.run())
