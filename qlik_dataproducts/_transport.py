@@ -20,8 +20,9 @@ import asyncio
 import json
 import logging
 import random
-from collections.abc import Mapping
-from typing import Any, NoReturn
+import re
+from collections.abc import Awaitable, Mapping
+from typing import Any, NoReturn, TypeVar
 
 import aiohttp
 from yarl import URL
@@ -46,11 +47,20 @@ __all__ = ["Transport"]
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _MAYBE_APPLIED_STATUSES = frozenset({500, 502, 504})
 
 # 409 and 404 answers that prove an earlier, unanswered attempt of the same call succeeded.
 _DONE_ALREADY = {"delete": 404, "deactivate": 409, "move": 409}
+
+# Token endpoint statuses that are retried. A repeated token request at worst issues one more
+# token, which changes nothing a caller relies on.
+_TRANSIENT_TOKEN_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+# The "error" member of an OAuth2 error response (RFC 6749, section 5.2), such as invalid_client.
+_OAUTH_ERROR_CODE = re.compile(r"[a-z_]{1,40}")
 
 
 class _NotSent(Exception):
@@ -177,9 +187,17 @@ class Transport:
             raise TransportError(
                 str(exc) or type(exc).__name__, operation="token", method="POST", url=str(url)
             ) from exc
+        if status in _REDIRECTS:
+            location = URL(headers.get("Location", ""))
+            target = url.join(location) if str(location) else url
+            where = "the same origin" if target.origin() == url.origin() else str(target.origin())
+            raise UnsafeRequestError(
+                f"token: the server redirected POST {url} to {where} with {status}; "
+                "redirects are not followed, so the client secret never moves. "
+                "Point base_url at the tenant's final address.",
+                url=str(target),
+            )
         if status != 200:
-            # The OAuth error body (error, error_description) may echo the client id but never
-            # the secret; it is kept out of the message all the same.
             error_class = (
                 AuthenticationError if status in (400, 401, 403) else api_error_class(status)
             )
@@ -188,8 +206,9 @@ class Transport:
                 operation="token",
                 method="POST",
                 url=str(url),
-                errors=[ErrorEntry(code=f"HTTP-{status}", title="OAuth token request failed")],
+                errors=[_oauth_error(status, payload)],
                 trace_id=headers.get("x-request-id"),
+                retry_after=parse_retry_after(headers.get("Retry-After")),
             )
         try:
             data = json.loads(payload)
@@ -218,7 +237,17 @@ class Transport:
         while True:
             attempt += 1
             await self._within(give_up_at, request, bucket.acquire())
-            token = await self.credentials.token(self.fetch_token, stale=stale_token)
+            try:
+                token = await self._within(
+                    give_up_at, request, self.credentials.token(self.fetch_token, stale=stale_token)
+                )
+            except (TransportError, ApiError) as exc:
+                transient = not isinstance(exc, ApiError) or exc.status in _TRANSIENT_TOKEN_STATUSES
+                if not transient or attempt >= policy.max_attempts:
+                    raise
+                server_wait = exc.retry_after if isinstance(exc, ApiError) else None
+                await self._back_off(request, bucket, attempt, policy, server_wait, exc, give_up_at)
+                continue
 
             attempt_timeout = timeout if timeout is not None else self.timeout
             if give_up_at is not None:
@@ -268,7 +297,7 @@ class Transport:
                 )
                 return RawResponse(204, response.headers, b"", response.url)
 
-            error = self._api_error(request, response)
+            error = self._api_error(request, response, token)
             if status == 401:
                 if self.credentials.refreshable and not refreshed:
                     refreshed = True
@@ -360,13 +389,12 @@ class Transport:
         )
         return raw
 
-    async def _within(self, give_up_at: float | None, request: Request, waiter: Any) -> None:
+    async def _within(self, give_up_at: float | None, request: Request, waiter: Awaitable[T]) -> T:
         if give_up_at is None:
-            await waiter
-            return
+            return await waiter
         remaining = give_up_at - asyncio.get_running_loop().time()
         try:
-            await asyncio.wait_for(waiter, max(0.0, remaining))
+            return await asyncio.wait_for(waiter, max(0.0, remaining))
         except asyncio.TimeoutError:
             raise RequestTimeoutError(
                 "the call's deadline passed while it waited for the rate limit or a retry",
@@ -408,14 +436,18 @@ class Transport:
         except ValueError:
             logger.debug("ignoring unreadable Ratelimit headers %r / %r", remaining, reset)
 
-    def _api_error(self, request: Request, response: RawResponse) -> ApiError:
+    def _api_error(self, request: Request, response: RawResponse, token: str) -> ApiError:
         errors: list[ErrorEntry] = []
         trace_id = None
         excerpt = None
         data: Any = None
+
+        # A gateway that echoes the request headers in its error page must not put the bearer
+        # token into the exception message.
+        body = response.body.replace(token.encode(), b"<redacted>") if token else response.body
         if json_content_type(response.headers):
             try:
-                data = json.loads(response.body)
+                data = json.loads(body)
             except ValueError:
                 data = None
         if isinstance(data, dict):
@@ -424,7 +456,7 @@ class Transport:
                     errors.append(ErrorEntry(**{key: _text(entry.get(key)) for key in _ERROR_KEYS}))
             trace_id = _text(data.get("traceId"))
         else:
-            excerpt = error_excerpt(response.body) or None
+            excerpt = error_excerpt(body) or None
         operation = request.operation
         error_class = api_error_class(response.status)
         return error_class(
@@ -465,6 +497,27 @@ class Transport:
 
 
 _ERROR_KEYS = ("code", "title", "detail", "status")
+
+
+def _oauth_error(status: int, payload: bytes) -> ErrorEntry:
+    """Describe a failed token request by its OAuth2 error code, such as ``invalid_client``.
+
+    Only a code of the RFC 6749 shape is kept: the rest of the body is left out of the error,
+    so that it cannot carry anything the client sent.
+    """
+    code = f"HTTP-{status}"
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        error = data.get("error")
+        if isinstance(error, str) and _OAUTH_ERROR_CODE.fullmatch(error):
+            code = error
+    detail = None
+    if code == "invalid_client":
+        detail = "check the OAuth client id and secret"
+    return ErrorEntry(code=code, title="OAuth token request failed", detail=detail)
 
 
 class _Sends:
