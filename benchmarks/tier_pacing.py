@@ -7,13 +7,13 @@ run side by side in one process, each against a fresh emulator:
 
 - ``default``: the client's own tier bucket (burst of five minutes, then the per-minute rate);
 - ``per-minute``: the bucket most clients use, ``AsyncLimiter(100, 60)``;
-- ``unpaced``: no client-side bucket, relying on 429 answers and retries.
+- ``unpaced``: no client-side bucket, relying on 429 responses and retries.
 
 The fastest schedule the limit allows sends the first ``5 * 100`` requests at once and the
 rest at 100 a minute, so it takes ``(N - 500) / 100`` minutes. The ratio printed is the
 elapsed time divided by that.
 
-Usage: python benchmarks/tier_pacing.py [--calls 3000] [--minute-seconds 0.3]
+Usage: python benchmarks/tier_pacing.py [--calls 3000] [--minute-seconds 1.0] [--model M]
 """
 
 from __future__ import annotations
@@ -42,11 +42,13 @@ def shapes(minute_seconds: float) -> Mapping[str, TierLimit]:
 
 
 async def run_shape(
-    name: str, limit: TierLimit, calls: int, minute_seconds: float
+    limit: TierLimit, calls: int, minute_seconds: float, model: str
 ) -> dict[str, float]:
     """Run ``calls`` Tier 2 calls with one client shape and return its figures."""
-    emulator = Emulator(minute_seconds=minute_seconds, window_minutes=WINDOW_MINUTES)
-    # Retries wait as the server asks (scaled retry-after), so the unpaced shape finishes too.
+    emulator = Emulator(
+        minute_seconds=minute_seconds, window_minutes=WINDOW_MINUTES, rate_limit_model=model
+    )
+    # Retries wait for the scaled retry-after the server sends, so the unpaced shape finishes too.
     retry = RetryPolicy(max_attempts=10_000, backoff_base=0.01, backoff_max=minute_seconds)
     async with emulator:
         async with DataProductsClient(
@@ -87,18 +89,25 @@ async def main() -> None:
     parser.add_argument(
         "--minute-seconds",
         type=float,
-        default=0.3,
-        help="real seconds that one rate-limit minute lasts (default: 0.3)",
+        default=1.0,
+        help="real seconds that one rate-limit minute lasts (default: 1.0)",
+    )
+    parser.add_argument(
+        "--model",
+        choices=["token-bucket", "sliding-window"],
+        default="token-bucket",
+        help="the emulator's reading of the limit (default: token-bucket)",
     )
     options = parser.parse_args()
 
     print(
         f"{options.calls} Tier 2 calls, {CONCURRENCY} tasks, limit {TIER_2_PER_MINUTE}/min "
-        f"with a {WINDOW_MINUTES}-minute burst, 1 minute = {options.minute_seconds} s"
+        f"with a {WINDOW_MINUTES}-minute burst, 1 minute = {options.minute_seconds} s, "
+        f"emulator model {options.model}"
     )
     print(f"{'shape':<12}{'elapsed s':>11}{'fastest s':>11}{'ratio':>8}{'429s':>7}{'sent':>7}")
     for name, limit in shapes(options.minute_seconds).items():
-        figures = await run_shape(name, limit, options.calls, options.minute_seconds)
+        figures = await run_shape(limit, options.calls, options.minute_seconds, options.model)
         print(
             f"{name:<12}{figures['elapsed']:>11.2f}{figures['fastest']:>11.2f}"
             f"{figures['ratio']:>8.3f}{figures['server_429s']:>7.0f}{figures['requests']:>7.0f}"

@@ -94,7 +94,7 @@ async def call(ledger: Ledger, operation: str, action: Callable[[], Awaitable[T]
 async def create(
     client: DataProductsClient, emulator: Emulator, ledger: Ledger, name: str, index: int
 ) -> str:
-    """Create a product; after an unknown outcome, look for it before sending it again."""
+    """Create a product, and after an unknown outcome look for it before sending it again."""
     while True:
         try:
             product = await call(
