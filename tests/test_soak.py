@@ -2,7 +2,7 @@
 
 Time is scaled (one rate-limit minute lasts ``MINUTE`` seconds on both sides) so the run takes
 seconds. About one request in ten meets an injected fault. The test then checks that the
-emulator holds exactly the expected state, that no data product exists twice, that every
+emulator contains exactly the expected state, that no data product exists twice, that every
 failure reached the caller as a typed error naming its operation, and that nothing warned.
 """
 
