@@ -6,11 +6,11 @@ Tier 1 allows 1,000 requests a minute, Tier 2 allows 100, and the data-quality a
 Bucket shape. Each tier gets an ``aiolimiter.AsyncLimiter`` whose capacity is five minutes'
 worth of requests and which drains at the per-minute rate (``AsyncLimiter(5 * rpm, 300)``).
 A fresh client may therefore send a burst of up to ``5 * rpm`` requests, after which it is held
-to exactly ``rpm`` a minute. Against a server that keeps a token bucket of the same depth and
-refill rate (the model the bundled emulator implements) such a client never draws a 429 and a
-long run finishes within a request or two of the fastest schedule the limit allows, because the
-client's bucket never admits a request the server's bucket would reject: a request reaches the
-server no earlier than it left the client, so the server's bucket has refilled at least as much.
+to exactly ``rpm`` a minute. The bundled emulator models the server as a token bucket of the
+same depth and refill rate. Against it such a client never draws a 429, and a long run
+finishes within a request or two of the fastest schedule the limit allows. The reason is that
+a request reaches the server no earlier than it left the client, so the server's bucket has
+refilled at least as much as the client's and accepts whatever the client's bucket admitted.
 A smaller capacity would waste the allowed burst; a larger one or a faster drain draws 429s.
 The capacity is kept 1% below the full burst (``TierLimit.headroom``) because the server's
 bucket starts counting when the first request arrives, one network latency after the client's:

@@ -23,8 +23,8 @@ def next_page_url(
     The href is resolved against the page's own URL, so absolute and relative hrefs both work.
     It is followed only to the base URL's origin (scheme, host and port), because the request
     carries the tenant's credentials. A href seen before, or more pages than the server's own
-    ``pages`` count, means the server is looping; the walk stops with ``DecodeError`` rather
-    than run forever. ``seen`` collects the URLs fetched so far and is updated here.
+    ``pages`` count, means the server is looping. The walk then stops with ``DecodeError``
+    instead of running forever. ``seen`` collects the URLs fetched so far and is updated here.
 
     The next href already carries the page, limit and sort parameters, so the caller sends it
     as it is and adds no query parameters of its own.
