@@ -10,6 +10,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from ._auth import OAuthClientCredentials
 from ._client import ClientStats, DataProductsClient
+from ._config import ClientSettings
 from ._errors import (
     ApiError,
     AuthenticationError,
@@ -75,6 +76,7 @@ __all__ = [
     "Change",
     "ChangelogEntry",
     "ChangelogPage",
+    "ClientSettings",
     "ClientStats",
     "ConfigurationError",
     "ConflictError",

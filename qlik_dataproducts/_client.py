@@ -12,6 +12,7 @@ import attrs
 from yarl import URL
 
 from ._auth import ApiKey, Credentials, OAuthClientCredentials, TokenProvider
+from ._config import ClientSettings
 from ._converter import encode
 from ._errors import ConfigurationError, UnsafeRequestError
 from ._limits import TierLimit, TierStats
@@ -114,6 +115,60 @@ class DataProductsClient:
             tier_limits=tier_limits,
             retry=retry,
             timeout=timeout,
+        )
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: ClientSettings,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        tier_limits: Mapping[str, TierLimit] | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float = 30.0,
+        allow_insecure_http: bool = False,
+    ) -> DataProductsClient:
+        """Create a client for the tenant and credential of ``settings``.
+
+        The other arguments are those of the constructor.
+        """
+        return cls(
+            settings.tenant_url,
+            api_key=settings.api_key,
+            oauth=settings.oauth(),
+            session=session,
+            tier_limits=tier_limits,
+            retry=retry,
+            timeout=timeout,
+            allow_insecure_http=allow_insecure_http,
+        )
+
+    @classmethod
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        tier_limits: Mapping[str, TierLimit] | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float = 30.0,
+        allow_insecure_http: bool = False,
+    ) -> DataProductsClient:
+        """Create a client from ``QLIK_TENANT_URL`` and ``QLIK_API_KEY`` or ``QLIK_OAUTH_*``.
+
+        ``environ`` replaces ``os.environ``; ``ClientSettings`` lists the variables. The
+        other arguments are those of the constructor.
+
+        Raises:
+            ConfigurationError: names the variable that is missing or contradicts another.
+        """
+        return cls.from_settings(
+            ClientSettings.from_env(environ),
+            session=session,
+            tier_limits=tier_limits,
+            retry=retry,
+            timeout=timeout,
+            allow_insecure_http=allow_insecure_http,
         )
 
     def __repr__(self) -> str:
