@@ -8,11 +8,20 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
 from ._client import DataProductsClient
+from ._config import (
+    API_KEY_VARIABLE,
+    OAUTH_CLIENT_ID_VARIABLE,
+    OAUTH_CLIENT_SECRET_VARIABLE,
+    OAUTH_SCOPE_VARIABLE,
+    TENANT_URL_VARIABLE,
+    ClientSettings,
+)
+from ._contexts import CONTEXTS_HOME_VARIABLE
 from ._errors import ConfigurationError, UnsafeRequestError
 from ._migration import (
     DEFAULT_CONCURRENCY,
@@ -29,8 +38,7 @@ __all__ = ["main"]
 logger = logging.getLogger(__name__)
 
 EXIT_USAGE = 2
-TENANT_URL_VARIABLE = "QLIK_TENANT_URL"
-API_KEY_VARIABLE = "QLIK_API_KEY"
+_OAUTH_VARIABLES = (OAUTH_CLIENT_ID_VARIABLE, OAUTH_CLIENT_SECRET_VARIABLE, OAUTH_SCOPE_VARIABLE)
 
 _MIGRATE_DESCRIPTION = """\
 Create the data products listed in a JSON Lines catalogue, activate those marked
@@ -52,22 +60,33 @@ output files:
                      "step", "reason" and "error". Written at the end, atomically.
   RESULTS.journal    every finished step, appended as it happens; --resume reads it.
   DOCS_DIR/<line>-<name>-<id>.md   the exported documentation of each product.
-  The API key is never written to any file or printed.
+  The API key, the OAuth client secret and access tokens are never written to any
+  file or printed.
 
 exit status:
   0    every line succeeded
   1    at least one line failed (see the summary and the results file)
   2    usage or configuration error: bad option, missing catalogue, no tenant URL or
-       API key, output of an earlier run present without --resume
+       credentials, output of an earlier run present without --resume
   3    aborted by a fatal error (authentication failed, cannot connect); the lines not
        reached are reported as not attempted
   {EXIT_INTERRUPTED}  stopped by Ctrl-C after the steps in flight; the journal and results
        are written first. A second Ctrl-C cancels the requests in flight too, and
        --resume then reports a cancelled create as outcome unknown.
 
+credentials:
+  Give one of: an API key, an OAuth client (machine-to-machine) id and secret, or a
+  qlik-cli context. --api-key replaces the OAuth variables below and --oauth-client-id
+  replaces {API_KEY_VARIABLE}, so an option always wins over the environment. --context
+  takes the tenant URL and the credential from the context alone.
+
 environment:
-  {TENANT_URL_VARIABLE}    tenant URL used when --tenant-url is not given
-  {API_KEY_VARIABLE}       API key used when --api-key is not given
+  {TENANT_URL_VARIABLE}           tenant URL used when --tenant-url is not given
+  {API_KEY_VARIABLE}              API key used when --api-key is not given
+  {OAUTH_CLIENT_ID_VARIABLE}      OAuth client id used when --oauth-client-id is not given
+  {OAUTH_CLIENT_SECRET_VARIABLE}  OAuth client secret (there is no option for it)
+  {OAUTH_SCOPE_VARIABLE}          OAuth scopes to request, space-separated (optional)
+  {CONTEXTS_HOME_VARIABLE}    folder of qlik-cli's contexts.yml (default: ~/.qlik)
 
 example:
   qlik-dataproducts migrate --emulator examples/catalogue.jsonl
@@ -125,7 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     migrate.add_argument("catalogue", type=Path, help="JSON Lines file, one data product a line")
-    target = migrate.add_argument_group("target tenant (one of --emulator or --tenant-url)")
+    target = migrate.add_argument_group(
+        "target tenant (one of --emulator, --tenant-url or --context)"
+    )
     target.add_argument(
         "--emulator",
         action="store_true",
@@ -142,6 +163,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY",
         help=f"API key (default: ${API_KEY_VARIABLE}; prefer the variable, because other "
         "users can read command lines)",
+    )
+    target.add_argument(
+        "--oauth-client-id",
+        metavar="ID",
+        help=f"OAuth client id (default: ${OAUTH_CLIENT_ID_VARIABLE}); the client secret is "
+        f"read from ${OAUTH_CLIENT_SECRET_VARIABLE} only, never from the command line",
+    )
+    target.add_argument(
+        "--context",
+        metavar="NAME",
+        help="use the server and credential of this qlik-cli context, read from "
+        f"${CONTEXTS_HOME_VARIABLE}/contexts.yml or ~/.qlik/contexts.yml (needs PyYAML)",
     )
     migrate.add_argument(
         "--concurrency",
@@ -204,26 +237,23 @@ def run_migrate(arguments: argparse.Namespace) -> int:
     if arguments.overwrite and arguments.resume:
         return _usage_error("--overwrite and --resume contradict each other; choose one")
 
+    settings = None
     if arguments.emulator:
-        if arguments.tenant_url or arguments.api_key:
-            return _usage_error("--emulator cannot be combined with --tenant-url or --api-key")
-        tenant_url = api_key = None
-    else:
-        tenant_url = arguments.tenant_url or os.environ.get(TENANT_URL_VARIABLE)
-        if not tenant_url:
+        if arguments.tenant_url or arguments.api_key or arguments.oauth_client_id:
             return _usage_error(
-                f"no tenant URL: pass --tenant-url or set {TENANT_URL_VARIABLE}, "
-                "or pass --emulator to try the migration against a local emulator"
+                "--emulator cannot be combined with --tenant-url, --api-key or --oauth-client-id"
             )
-        api_key = arguments.api_key or os.environ.get(API_KEY_VARIABLE)
-        if not api_key:
-            return _usage_error(f"no API key: set {API_KEY_VARIABLE} or pass --api-key")
+        if arguments.context:
+            return _usage_error("--emulator cannot be combined with --context")
+    else:
+        try:
+            settings = _tenant_settings(arguments, os.environ)
+        except ConfigurationError as exc:
+            return _usage_error(str(exc))
 
     printer = None if arguments.quiet else ProgressPrinter(sys.stderr)
     try:
-        report = asyncio.run(
-            _migrate(arguments, tenant_url=tenant_url, api_key=api_key, printer=printer)
-        )
+        report = asyncio.run(_migrate(arguments, settings=settings, printer=printer))
     except (ConfigurationError, UnsafeRequestError) as exc:
         return _usage_error(str(exc))
     except OSError as exc:
@@ -239,11 +269,55 @@ def run_migrate(arguments: argparse.Namespace) -> int:
     return report.exit_status
 
 
+def _tenant_settings(arguments: argparse.Namespace, environ: Mapping[str, str]) -> ClientSettings:
+    """Combine the tenant options with the environment, or read the qlik-cli context.
+
+    Raises:
+        ConfigurationError: the settings are missing or contradict each other.
+    """
+    if arguments.context:
+        if arguments.tenant_url or arguments.api_key or arguments.oauth_client_id:
+            raise ConfigurationError(
+                "--context cannot be combined with --tenant-url, --api-key or --oauth-client-id"
+            )
+        return ClientSettings.from_context(arguments.context)
+    if arguments.api_key and arguments.oauth_client_id:
+        raise ConfigurationError(
+            "--api-key and --oauth-client-id contradict each other; choose one"
+        )
+
+    variables = dict(environ)
+    if arguments.tenant_url:
+        variables[TENANT_URL_VARIABLE] = arguments.tenant_url
+    # An option replaces the variables of the other kind of credential, which may be left
+    # over in the shell.
+    if arguments.api_key:
+        variables[API_KEY_VARIABLE] = arguments.api_key
+        for name in _OAUTH_VARIABLES:
+            variables.pop(name, None)
+    if arguments.oauth_client_id:
+        variables[OAUTH_CLIENT_ID_VARIABLE] = arguments.oauth_client_id
+        variables.pop(API_KEY_VARIABLE, None)
+
+    if not variables.get(TENANT_URL_VARIABLE, "").strip():
+        raise ConfigurationError(
+            f"no tenant URL: pass --tenant-url or set {TENANT_URL_VARIABLE}, or pass --context "
+            "NAME, or pass --emulator to try the migration against a local emulator"
+        )
+    credentials = (API_KEY_VARIABLE, OAUTH_CLIENT_ID_VARIABLE, OAUTH_CLIENT_SECRET_VARIABLE)
+    if not any(variables.get(name, "").strip() for name in credentials):
+        raise ConfigurationError(
+            f"no credentials: set {API_KEY_VARIABLE} or pass --api-key, or set "
+            f"{OAUTH_CLIENT_SECRET_VARIABLE} and pass --oauth-client-id (or set "
+            f"{OAUTH_CLIENT_ID_VARIABLE}), or pass --context NAME"
+        )
+    return ClientSettings.from_env(variables)
+
+
 async def _migrate(
     arguments: argparse.Namespace,
     *,
-    tenant_url: str | None,
-    api_key: str | None,
+    settings: ClientSettings | None,
     printer: ProgressPrinter | None,
 ) -> MigrationReport:
     if arguments.emulator:
@@ -252,21 +326,19 @@ async def _migrate(
 
         async with Emulator() as emulator:
             print(f"qlik-dataproducts: emulator listening on {emulator.base_url}", file=sys.stderr)
-            return await _migrate_with(
-                arguments, emulator.base_url, emulator.api_key, printer=printer
-            )
-    assert tenant_url is not None and api_key is not None
-    return await _migrate_with(arguments, tenant_url, api_key, printer=printer)
+            local = ClientSettings(emulator.base_url, api_key=emulator.api_key)
+            return await _migrate_with(arguments, local, printer=printer)
+    assert settings is not None
+    return await _migrate_with(arguments, settings, printer=printer)
 
 
 async def _migrate_with(
     arguments: argparse.Namespace,
-    base_url: str,
-    api_key: str,
+    settings: ClientSettings,
     *,
     printer: ProgressPrinter | None,
 ) -> MigrationReport:
-    async with DataProductsClient(base_url, api_key=api_key) as client:
+    async with DataProductsClient.from_settings(settings) as client:
         migration = Migration(
             client,
             arguments.catalogue,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from qlik_dataproducts import (
     UnsafeRequestError,
 )
 from qlik_dataproducts._contexts import contexts_file
+from qlik_dataproducts.cli import main
 from qlik_dataproducts.emulator import Emulator
 
 TENANT = "https://tenant.eu.qlikcloud.com"
@@ -355,3 +357,142 @@ def test_context_without_pyyaml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
     with pytest.raises(ConfigurationError, match=r"pip install 'qlik-dataproducts\[contexts\]'"):
         ClientSettings.from_context("robot", path=write_contexts(tmp_path))
+
+
+# --- command line ------------------------------------------------------------------------------
+
+CATALOGUE_LINES = '{"name": "Orders"}\n{"name": "Invoices", "activate": true}\n'
+
+
+def migrate_arguments(tmp_path: Path, *options: str) -> list[str]:
+    catalogue = tmp_path / "catalogue.jsonl"
+    catalogue.write_text(CATALOGUE_LINES, encoding="utf-8")
+    outputs = ["--docs-dir", str(tmp_path / "docs"), "--results", str(tmp_path / "results.jsonl")]
+    return ["migrate", "--quiet", *options, str(catalogue), *outputs]
+
+
+async def run_cli(arguments: list[str]) -> int:
+    # main() runs its own event loop, so it needs a thread of its own.
+    return await asyncio.to_thread(main, arguments)
+
+
+async def test_cli_oauth_from_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    async with Emulator() as emulator:
+        monkeypatch.setenv("QLIK_TENANT_URL", emulator.base_url)
+        monkeypatch.setenv("QLIK_OAUTH_CLIENT_ID", emulator.oauth_client_id)
+        monkeypatch.setenv("QLIK_OAUTH_CLIENT_SECRET", emulator.oauth_client_secret)
+        status = await run_cli(migrate_arguments(tmp_path))
+
+        assert status == 0
+        assert len(emulator.state.snapshot()) == 2
+        assert emulator.token_requests == 1
+
+
+async def test_cli_client_id_option_beats_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with Emulator() as emulator:
+        monkeypatch.setenv("QLIK_API_KEY", "left-over-key")
+        monkeypatch.setenv("QLIK_OAUTH_CLIENT_SECRET", emulator.oauth_client_secret)
+        options = ["--tenant-url", emulator.base_url, "--oauth-client-id", emulator.oauth_client_id]
+        status = await run_cli(migrate_arguments(tmp_path, *options))
+
+        assert status == 0
+        assert emulator.token_requests == 1
+
+
+async def test_cli_api_key_option_beats_oauth(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with Emulator() as emulator:
+        monkeypatch.setenv("QLIK_OAUTH_CLIENT_ID", "left-over-client")
+        monkeypatch.setenv("QLIK_OAUTH_CLIENT_SECRET", "left-over-secret")
+        options = ["--tenant-url", emulator.base_url, "--api-key", emulator.api_key]
+        status = await run_cli(migrate_arguments(tmp_path, *options))
+
+        assert status == 0
+        assert emulator.token_requests == 0
+
+
+@pytest.mark.parametrize("kind", ["api-key", "oauth"])
+async def test_cli_context(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
+    async with Emulator() as emulator:
+        if kind == "api-key":
+            credential = f"    headers:\n      Authorization: Bearer {emulator.api_key}\n"
+        else:
+            credential = (
+                f"    oauth-client-id: '{emulator.oauth_client_id}'\n"
+                f"    oauth-client-secret: '{emulator.oauth_client_secret}'\n"
+            )
+        text = f"contexts:\n  local:\n    server: {emulator.base_url}\n{credential}"
+        write_contexts(tmp_path / "cli-home", text)
+        monkeypatch.setenv("QLIK_CLI_USER_HOME_DIR", str(tmp_path / "cli-home"))
+        # The context is the whole configuration: these variables must not interfere.
+        monkeypatch.setenv("QLIK_TENANT_URL", "https://tenant.example.invalid")
+        monkeypatch.setenv("QLIK_API_KEY", "left-over-key")
+        status = await run_cli(migrate_arguments(tmp_path, "--context", "local"))
+
+        assert status == 0
+        assert len(emulator.state.snapshot()) == 2
+        assert emulator.token_requests == (1 if kind == "oauth" else 0)
+
+
+@pytest.mark.parametrize(
+    ("options", "variables", "message"),
+    [
+        (["--context", "local", "--tenant-url", "http://127.0.0.1:9"], {}, "--context cannot"),
+        (["--api-key", "k", "--oauth-client-id", "c"], {}, "contradict each other"),
+        (["--emulator", "--oauth-client-id", "c"], {}, "--emulator cannot"),
+        (["--emulator", "--context", "local"], {}, "--emulator cannot"),
+        (
+            ["--tenant-url", "http://127.0.0.1:9", "--oauth-client-id", "c"],
+            {},
+            "QLIK_OAUTH_CLIENT_ID is set but QLIK_OAUTH_CLIENT_SECRET is missing",
+        ),
+        (["--tenant-url", "http://127.0.0.1:9"], {}, "pass --oauth-client-id"),
+        ([], {"QLIK_API_KEY": "k"}, "no tenant URL"),
+        (
+            [],
+            {"QLIK_TENANT_URL": "http://127.0.0.1:9", "QLIK_OAUTH_CLIENT_SECRET": "s"},
+            "QLIK_OAUTH_CLIENT_SECRET is set but QLIK_OAUTH_CLIENT_ID is missing",
+        ),
+        (
+            [],
+            {
+                "QLIK_TENANT_URL": "http://127.0.0.1:9",
+                "QLIK_API_KEY": "k",
+                "QLIK_OAUTH_CLIENT_ID": "c",
+                "QLIK_OAUTH_CLIENT_SECRET": "s",
+            },
+            "QLIK_API_KEY and QLIK_OAUTH_CLIENT_ID are both set",
+        ),
+        (["--context", "absent"], {}, "contexts file not found"),
+        (["--oauth-client-secret", "s"], {}, "unrecognized arguments: --oauth-client-secret"),
+    ],
+)
+def test_cli_bad_credentials_exit_2(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    options: list[str],
+    variables: dict[str, str],
+    message: str,
+) -> None:
+    monkeypatch.setenv("QLIK_CLI_USER_HOME_DIR", str(tmp_path / "no-cli-home"))
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    status = main(migrate_arguments(tmp_path, *options))
+
+    assert status == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "results.jsonl").exists()
+
+
+def test_cli_help_lists_variables(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["migrate", "--help"]) == 0
+    text = capsys.readouterr().out
+
+    for name in VARIABLES[1:]:
+        assert name in text
+    assert "--oauth-client-id" in text
+    assert "--context NAME" in text
