@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from qlik_dataproducts.emulator import Emulator
+from qlik_dataproducts.emulator._validation import matches_name_pattern
 
 BASE = "/api/data-governance/data-products"
 GLOSSARY_ID = "0f8fad5b-d9cb-469f-a165-70867728950e"
@@ -59,7 +63,6 @@ INVALID_CREATE = [
     ({"description": "x" * 1025}, "description"),
     ({"description": 1}, "description"),
     ({"readMe": "x" * 100_001}, "readMe"),
-    ({"spaceId": ""}, "spaceId"),
     ({"spaceId": ["s"]}, "spaceId"),
     ({"tags": ["t"] * 51}, "tags"),
     ({"tags": "t"}, "tags"),
@@ -75,7 +78,6 @@ INVALID_CREATE = [
     ({"glossaryIds": [GLOSSARY_ID] * 101}, "glossaryIds"),
     ({"keyContacts": contacts(101)}, "keyContacts"),
     ({"keyContacts": [{"role": "Steward"}]}, "keyContacts[0].userId"),
-    ({"keyContacts": [{"userId": ""}]}, "keyContacts[0].userId"),
     ({"keyContacts": [{"userId": "u", "role": "x" * 201}]}, "keyContacts[0].role"),
     ({"keyContacts": [{"userId": "u"}, {"userId": "u"}]}, "keyContacts[1].userId"),
     ({"keyContacts": ["u"]}, "keyContacts[0]"),
@@ -113,6 +115,9 @@ VALID_CREATE = [
     {"keyContacts": [{"userId": "u", "role": "x" * 200}]},
     {"apiConsumableDatasetIds": []},
     {"unknownField": 1},
+    # The schemas set no minimum length for these, and the reference is silent.
+    {"spaceId": ""},
+    {"keyContacts": [{"userId": ""}]},
 ]
 
 
@@ -183,7 +188,6 @@ def replace(path: str, value: Any) -> dict[str, Any]:
 
 INVALID_PATCH = [
     ({"op": "replace", "path": "/name", "value": "x"}, "array"),
-    ([], "at least 1"),
     ([replace("/description", "d")] * 9, "at most 8"),
     (["replace"], "[0]"),
     ([{"op": "add", "path": "/name", "value": "x"}], "[0].op"),
@@ -234,6 +238,8 @@ VALID_PATCH = [
     [replace("/keyContacts", None)],
     [replace("/datasetIds", None)],
     [{"op": "replace", "path": "/readMe"}],
+    # The patch schema sets no minItems.
+    [],
 ]
 
 
@@ -252,7 +258,6 @@ async def test_patch_unknown_id_before_body(session: aiohttp.ClientSession) -> N
 
 INVALID_ACTIVATE = [
     ({}, "name"),
-    ({"name": ""}, "name"),
     ({"name": "x" * 201}, "name"),
     ({"name": "n", "tags": ["t"] * 51}, "tags"),
     ({"name": "n", "description": "x" * 1025}, "description"),
@@ -273,7 +278,7 @@ async def test_activate_invalid_body(
 
 @pytest.mark.parametrize(
     ("body", "detail_part"),
-    [({}, "spaceId"), ({"spaceId": ""}, "spaceId"), ({"spaceId": 1}, "spaceId"), ([], "object")],
+    [({}, "spaceId"), ({"spaceId": 1}, "spaceId"), ([], "object")],
 )
 async def test_move_invalid_body(
     session: aiohttp.ClientSession, product_id: str, body: Any, detail_part: str
@@ -281,6 +286,70 @@ async def test_move_invalid_body(
     async with session.post(f"{BASE}/{product_id}/actions/move", json=body) as response:
         assert response.status == 400
         assert detail_part in await error_details(response)
+
+
+async def test_activate_empty_name_and_space(
+    session: aiohttp.ClientSession, product_id: str
+) -> None:
+    url = f"{BASE}/{product_id}/actions/activate"
+    async with session.post(url, json={"name": "", "spaceId": ""}) as response:
+        product = await response.json()
+
+    assert response.status == 201
+    assert product["name"] == ""
+    assert product["activatedOn"] != [""]
+
+
+async def test_move_empty_space(session: aiohttp.ClientSession, product_id: str) -> None:
+    async with session.post(f"{BASE}/{product_id}/actions/move", json={"spaceId": ""}) as moved:
+        assert moved.status == 204
+    async with session.get(f"{BASE}/{product_id}") as response:
+        product = await response.json()
+
+    assert product["spaceId"] == ""
+
+
+async def test_empty_patch_changes_nothing(
+    session: aiohttp.ClientSession, emulator: Emulator, product_id: str
+) -> None:
+    before = emulator.state.snapshot()[product_id]
+    async with session.patch(f"{BASE}/{product_id}", json=[]) as response:
+        assert response.status == 204
+
+    assert emulator.state.snapshot()[product_id] == before
+    assert len(emulator.state.changelog(product_id)) == 1
+
+
+# Java reads \s as ASCII whitespace and lets . match anything but five line terminators.
+_JAVA_NON_SPACE = r"[^ \t\n\x0b\f\r]"
+_JAVA_ANY = r"[^\n\r\x85\u2028\u2029]"
+JAVA_NAME_PATTERN = re.compile(
+    f"({_JAVA_NON_SPACE}{_JAVA_ANY}*{_JAVA_NON_SPACE}|{_JAVA_NON_SPACE})*"
+)
+
+
+@given(st.text(alphabet="ab \t\x0b\f\r\n\x1d\x85\xa0\u2028\u2029", max_size=10))
+def test_name_pattern_reads_java_semantics(name: str) -> None:
+    assert matches_name_pattern(name) == bool(JAVA_NAME_PATTERN.fullmatch(name))
+
+
+@pytest.mark.parametrize(
+    ("name", "accepted"),
+    [
+        ("\x1dSales", True),
+        ("Sales\xa0", True),
+        ("Sa\u2028les", True),
+        ("Sales \u2028", True),
+        ("Sa \u2028 les", False),
+        ("Sa\rles", False),
+        ("Sales\t", False),
+    ],
+)
+async def test_create_name_java_whitespace(
+    session: aiohttp.ClientSession, name: str, accepted: bool
+) -> None:
+    async with session.post(BASE, json={"name": name}) as response:
+        assert response.status == (201 if accepted else 400)
 
 
 @pytest.mark.parametrize(

@@ -235,8 +235,13 @@ class EmulatorState:
         return copy.deepcopy(product)
 
     def patch(self, product_id: str, operations: list[tuple[str, object]], user_id: str) -> None:
-        """Apply validated replace operations all at once, or none of them."""
+        """Apply validated replace operations all at once, or none of them.
+
+        An empty list changes nothing and records no changelog entry.
+        """
         product = self._require(product_id)
+        if not operations:
+            return
         candidate = copy.deepcopy(product)
         for path, value in operations:
             field = path[1:]
@@ -282,8 +287,8 @@ class EmulatorState:
         """Activate a product on a managed space and return a copy of it.
 
         `name`, `description` and `tags` from the request replace the product's values.
-        Without `spaceId` the product keeps its current managed space, or gets one derived
-        from its id on first activation.
+        Without `spaceId`, or with an empty one, the product keeps its current managed space,
+        or gets one derived from its id on first activation.
         """
         product = self._require(product_id)
         candidate = copy.deepcopy(product)
@@ -295,7 +300,7 @@ class EmulatorState:
         if candidate["name"] != product["name"]:
             self._check_name_free(candidate["name"], candidate.get("spaceId"), product_id)
 
-        managed_space = fields.get("spaceId")
+        managed_space = fields.get("spaceId") or None
         if managed_space is None and candidate["activatedOn"]:
             activated_on = candidate["activatedOn"]
         else:

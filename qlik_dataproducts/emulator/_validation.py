@@ -2,7 +2,10 @@
 
 Each validator raises `ApiError(400, ...)` with one detail per problem, each naming the field.
 Unknown body fields are ignored because the published schemas do not set
-`additionalProperties: false`.
+`additionalProperties: false`. Where the API reference is silent the schemas decide: an empty
+string passes wherever a schema sets no minimum length (`spaceId`, a key contact's `userId`,
+the activate `name`), and
+an empty patch list passes because the patch schema sets no `minItems`.
 """
 
 from __future__ import annotations
@@ -34,9 +37,12 @@ ROLE_MAX = 200
 PATCH_OPERATIONS_MAX = 8
 CHANGELOG_LIMIT_MAX = 100
 
-# The create schema's name pattern `^(\S.*\S|\S)*$`: no leading or trailing whitespace and,
-# because `.` excludes line breaks, no line break inside either.
-_NAME_PATTERN = re.compile(r"(\S.*\S|\S)*")
+# The create schema's name pattern `^(\S.*\S|\S)*$`, read as Java reads it, because the
+# service validates with Jakarta annotations: `\s` is ASCII whitespace only, and `.` matches
+# anything but the five line terminators. Three of those terminators are not whitespace, so
+# `\S` matches them at the ends of a group, but `.` cannot match them inside one.
+_JAVA_WHITESPACE = frozenset(" \t\n\x0b\f\r")
+_ENCLOSED_LINE_TERMINATOR = re.compile("[ \t\x0b\f][\x85\u2028\u2029][ \t\x0b\f]")
 _DATASET_ID_PATTERN = re.compile(r"[0-9a-zA-Z-]{1,36}")
 _UUID4_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 _INTEGER_PATTERN = re.compile(r"-?[0-9]{1,10}")
@@ -85,8 +91,25 @@ def _check_name(problems: list[str], field: str, value: object) -> None:
     if not _check_string(problems, field, value, min_length=1, max_length=NAME_MAX):
         return
     assert isinstance(value, str)
-    if not _NAME_PATTERN.fullmatch(value):
+    if not matches_name_pattern(value):
         problems.append(f"{field} must not start or end with whitespace or contain line breaks.")
+
+
+def matches_name_pattern(name: str) -> bool:
+    """Return whether a name matches the create name pattern with Java semantics.
+
+    Equivalent to a full match of `([^WS][^LT]*[^WS]|[^WS])*`, where WS is ASCII whitespace and
+    LT the line terminators, computed without the regex's exponential backtracking. Each run of
+    whitespace must sit inside one group, between two non-whitespace characters, so a line
+    terminator with whitespace on both sides would have to be matched by `.`.
+    """
+    if not name:
+        return True
+    if "\n" in name or "\r" in name:
+        return False
+    if name[0] in _JAVA_WHITESPACE or name[-1] in _JAVA_WHITESPACE:
+        return False
+    return not _ENCLOSED_LINE_TERMINATOR.search(name)
 
 
 def _check_string_list(
@@ -139,7 +162,7 @@ def _check_key_contacts(problems: list[str], field: str, value: object) -> list[
             problems.append(f"{item_field}.userId is required.")
             continue
         user_id = item["userId"]
-        if not _check_string(problems, f"{item_field}.userId", user_id, min_length=1):
+        if not _check_string(problems, f"{item_field}.userId", user_id):
             continue
         contact = {"userId": user_id}
         if "role" in item:
@@ -211,7 +234,7 @@ def validate_create(body: object) -> dict[str, Any]:
     if "readMe" in data:
         _check_string(problems, "readMe", data["readMe"], max_length=README_MAX)
     if "spaceId" in data:
-        _check_string(problems, "spaceId", data["spaceId"], min_length=1)
+        _check_string(problems, "spaceId", data["spaceId"])
     if "tags" in data:
         _check_string_list(problems, "tags", data["tags"], max_items=TAGS_MAX, unique=False)
     if "datasetIds" in data:
@@ -281,8 +304,6 @@ def validate_patch(body: object) -> list[tuple[str, object]]:
     """Return the patch as `(path, value)` pairs after checking every operation."""
     if not isinstance(body, list):
         raise ApiError(400, f"The patch body must be a JSON array, got {_type_name(body)}.")
-    if not body:
-        raise ApiError(400, "The patch body must contain at least 1 operation.")
     if len(body) > PATCH_OPERATIONS_MAX:
         raise ApiError(
             400,
@@ -318,13 +339,13 @@ def validate_activate(body: object) -> dict[str, Any]:
     if "name" not in data:
         problems.append("name is required.")
     else:
-        _check_string(problems, "name", data["name"], min_length=1, max_length=NAME_MAX)
+        _check_string(problems, "name", data["name"], max_length=NAME_MAX)
     if "description" in data:
         _check_string(problems, "description", data["description"], max_length=DESCRIPTION_MAX)
     if "tags" in data:
         _check_string_list(problems, "tags", data["tags"], max_items=TAGS_MAX, unique=False)
     if "spaceId" in data:
-        _check_string(problems, "spaceId", data["spaceId"], min_length=1)
+        _check_string(problems, "spaceId", data["spaceId"])
     if problems:
         raise ApiError(400, problems)
     return {key: data[key] for key in ("name", "description", "tags", "spaceId") if key in data}
@@ -336,7 +357,7 @@ def validate_move(body: object) -> str:
     if "spaceId" not in data:
         raise ApiError(400, "spaceId is required.")
     problems: list[str] = []
-    _check_string(problems, "spaceId", data["spaceId"], min_length=1)
+    _check_string(problems, "spaceId", data["spaceId"])
     if problems:
         raise ApiError(400, problems)
     space_id: str = data["spaceId"]
