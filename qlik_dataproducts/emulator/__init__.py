@@ -9,6 +9,7 @@ from ._faults import FAULT_KINDS, Fault, FaultInjector
 from ._ratelimit import DEFAULT_TIER_LIMITS, OPERATION_TIERS, RateLimitCounter
 from ._server import TENANT_ID, Emulator
 from ._state import EmulatorState
+from ._thread import EmulatorThread
 
 __all__ = [
     "DEFAULT_TIER_LIMITS",
@@ -17,6 +18,7 @@ __all__ = [
     "TENANT_ID",
     "Emulator",
     "EmulatorState",
+    "EmulatorThread",
     "Fault",
     "FaultInjector",
     "RateLimitCounter",
