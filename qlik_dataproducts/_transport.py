@@ -20,9 +20,8 @@ import asyncio
 import json
 import logging
 import random
-import re
 from collections.abc import Awaitable, Mapping
-from typing import Any, NoReturn, TypeVar
+from typing import Any, TypeVar
 
 import aiohttp
 from yarl import URL
@@ -32,15 +31,14 @@ from ._errors import (
     ApiError,
     AuthenticationError,
     DecodeError,
-    ErrorEntry,
-    OutcomeUnknownError,
     RequestTimeoutError,
     TransportError,
     UnsafeRequestError,
     api_error_class,
 )
 from ._limits import DEFAULT_TIER_LIMITS, TierBucket, TierLimit
-from ._operations import RawResponse, Request, error_excerpt, json_content_type
+from ._operations import RawResponse, Request
+from ._responses import api_error, oauth_error, outcome_unknown, redirect_error
 from ._retry import RetryPolicy, parse_retry_after
 
 __all__ = ["Transport"]
@@ -58,9 +56,6 @@ _DONE_ALREADY = {"delete": 404, "deactivate": 409, "move": 409}
 # Token endpoint statuses that are retried. A repeated token request at worst issues one more
 # token, which changes nothing a caller relies on.
 _TRANSIENT_TOKEN_STATUSES = frozenset({429, 500, 502, 503, 504})
-
-# The "error" member of an OAuth2 error response (RFC 6749, section 5.2), such as invalid_client.
-_OAUTH_ERROR_CODE = re.compile(r"[a-z_]{1,40}")
 
 
 class _NotSent(Exception):
@@ -206,7 +201,7 @@ class Transport:
                 operation="token",
                 method="POST",
                 url=str(url),
-                errors=[_oauth_error(status, payload)],
+                errors=[oauth_error(status, payload)],
                 trace_id=headers.get("x-request-id"),
                 retry_after=parse_retry_after(headers.get("Retry-After")),
             )
@@ -274,7 +269,7 @@ class Transport:
                     url=str(request.url),
                 )
                 if not operation.safe_to_repeat:
-                    raise self._outcome_unknown(request, failure) from exc.cause
+                    raise outcome_unknown(request, failure) from exc.cause
                 maybe_applied = True
                 if attempt >= policy.max_attempts:
                     raise failure from exc.cause
@@ -287,7 +282,7 @@ class Transport:
             if 200 <= status < 300:
                 return response
             if status in _REDIRECTS:
-                self._refuse_redirect(request, response)
+                raise redirect_error(request, response)
             if maybe_applied and _DONE_ALREADY.get(operation.name) == status:
                 logger.debug(
                     "%s %s: %d after an unanswered attempt; the earlier attempt succeeded",
@@ -297,7 +292,7 @@ class Transport:
                 )
                 return RawResponse(204, response.headers, b"", response.url)
 
-            error = self._api_error(request, response, token)
+            error = api_error(request, response, token)
             if status == 401:
                 if self.credentials.refreshable and not refreshed:
                     refreshed = True
@@ -336,7 +331,7 @@ class Transport:
                 )
                 continue
             if status in _MAYBE_APPLIED_STATUSES:
-                raise self._outcome_unknown(request, error) from error
+                raise outcome_unknown(request, error) from error
             raise error
 
     async def _attempt(self, request: Request, token: str, timeout: float) -> RawResponse:
@@ -436,89 +431,6 @@ class Transport:
         except ValueError:
             logger.debug("ignoring unreadable Ratelimit headers %r / %r", remaining, reset)
 
-    def _api_error(self, request: Request, response: RawResponse, token: str) -> ApiError:
-        errors: list[ErrorEntry] = []
-        trace_id = None
-        excerpt = None
-        data: Any = None
-
-        # A gateway that echoes the request headers in its error page must not put the bearer
-        # token into the exception message.
-        body = response.body.replace(token.encode(), b"<redacted>") if token else response.body
-        if json_content_type(response.headers):
-            try:
-                data = json.loads(body)
-            except ValueError:
-                data = None
-        if isinstance(data, dict):
-            for entry in data.get("errors") or ():
-                if isinstance(entry, dict):
-                    errors.append(ErrorEntry(**{key: _text(entry.get(key)) for key in _ERROR_KEYS}))
-            trace_id = _text(data.get("traceId"))
-        else:
-            excerpt = error_excerpt(body) or None
-        operation = request.operation
-        error_class = api_error_class(response.status)
-        return error_class(
-            status=response.status,
-            operation=operation.name,
-            method=operation.method,
-            url=str(request.url),
-            errors=errors,
-            trace_id=trace_id,
-            tier=operation.tier,
-            retry_after=parse_retry_after(response.headers.get("Retry-After")),
-            body_excerpt=excerpt,
-        )
-
-    def _outcome_unknown(self, request: Request, cause: Exception) -> OutcomeUnknownError:
-        operation = request.operation
-        body = request.body if isinstance(request.body, dict) else None
-        return OutcomeUnknownError(
-            operation=operation.name,
-            method=operation.method,
-            url=str(request.url),
-            request_body=body,
-            product_id=request.product_id,
-            cause=cause,
-        )
-
-    def _refuse_redirect(self, request: Request, response: RawResponse) -> NoReturn:
-        location = response.headers.get("Location", "")
-        target = request.url.join(URL(location)) if location else request.url
-        same_origin = target.origin() == request.url.origin()
-        where = "the same origin" if same_origin else f"another origin ({target.origin()})"
-        raise UnsafeRequestError(
-            f"{request.operation.name}: the server redirected {request.operation.method} "
-            f"{request.url} to {where} with {response.status}; redirects are not followed, so "
-            "credentials and request bodies never move. Point base_url at the final address.",
-            url=str(target),
-        )
-
-
-_ERROR_KEYS = ("code", "title", "detail", "status")
-
-
-def _oauth_error(status: int, payload: bytes) -> ErrorEntry:
-    """Describe a failed token request by its OAuth2 error code, such as ``invalid_client``.
-
-    Only a code of the RFC 6749 shape is kept: the rest of the body is left out of the error,
-    so that it cannot carry anything the client sent.
-    """
-    code = f"HTTP-{status}"
-    try:
-        data = json.loads(payload)
-    except ValueError:
-        data = None
-    if isinstance(data, dict):
-        error = data.get("error")
-        if isinstance(error, str) and _OAUTH_ERROR_CODE.fullmatch(error):
-            code = error
-    detail = None
-    if code == "invalid_client":
-        detail = "check the OAuth client id and secret"
-    return ErrorEntry(code=code, title="OAuth token request failed", detail=detail)
-
 
 class _Sends:
     """How many times aiohttp wrote one request's headers to a connection."""
@@ -549,10 +461,3 @@ def _send_counter() -> aiohttp.TraceConfig:
 _CONNECT_TIMEOUT: tuple[type[BaseException], ...] = tuple(
     cls for cls in (getattr(aiohttp, "ConnectionTimeoutError", None),) if isinstance(cls, type)
 )
-
-
-def _text(value: object) -> str | None:
-    # Gateways sometimes send numbers where the API documents strings (status: 400).
-    if value is None:
-        return None
-    return value if isinstance(value, str) else str(value)
