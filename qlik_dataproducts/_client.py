@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 
 import aiohttp
 import attrs
-from yarl import URL
 
-from ._auth import ApiKey, Credentials, OAuthClientCredentials, TokenProvider
-from ._config import ClientSettings
+from ._auth import OAuthClientCredentials
+from ._config import ClientSettings, check_base_url, pick_credentials
 from ._converter import encode
-from ._errors import ConfigurationError, UnsafeRequestError
 from ._limits import TierLimit, TierStats
 from ._models import (
     ActivateDataProductRequest,
@@ -106,8 +103,8 @@ class DataProductsClient:
         timeout: float = 30.0,
         allow_insecure_http: bool = False,
     ) -> None:
-        self.base_url = _check_base_url(base_url, allow_insecure_http=allow_insecure_http)
-        credentials = _pick_credentials(api_key, oauth, token_provider)
+        self.base_url = check_base_url(base_url, allow_insecure_http=allow_insecure_http)
+        credentials = pick_credentials(api_key, oauth, token_provider)
         self._transport = Transport(
             self.base_url,
             credentials,
@@ -458,57 +455,3 @@ class DataProductsClient:
         deadline: float | None,
     ) -> RawResponse:
         return await self._transport.send(request, retry=retry, timeout=timeout, deadline=deadline)
-
-
-def _pick_credentials(
-    api_key: str | None,
-    oauth: OAuthClientCredentials | None,
-    token_provider: Callable[[], Awaitable[str]] | None,
-) -> Credentials:
-    named = {"api_key": api_key, "oauth": oauth, "token_provider": token_provider}
-    given = [name for name, value in named.items() if value is not None]
-    if len(given) != 1:
-        found = ", ".join(given) or "none"
-        raise ConfigurationError(
-            f"pass exactly one of api_key, oauth or token_provider (got {found})"
-        )
-    if api_key is not None:
-        return ApiKey(api_key)
-    if oauth is not None:
-        return oauth
-    assert token_provider is not None
-    return TokenProvider(token_provider)
-
-
-def _check_base_url(base_url: str, *, allow_insecure_http: bool) -> URL:
-    url = URL(base_url)
-    if url.scheme not in ("http", "https") or not url.host:
-        raise ConfigurationError(
-            f"base_url {base_url!r} is not an http(s) URL; "
-            "expected https://TENANT.REGION.qlikcloud.com"
-        )
-    if url.user or url.password:
-        raise ConfigurationError(
-            "base_url contains credentials; pass them as api_key or oauth instead"
-        )
-    if url.query_string or url.fragment:
-        raise ConfigurationError(
-            f"base_url {url.with_query(None).with_fragment(None)}... has a query or fragment; "
-            "remove it"
-        )
-    if url.scheme == "http" and not allow_insecure_http and not _is_loopback(url.host):
-        raise UnsafeRequestError(
-            f"base_url {base_url!r} uses plain http to a host that is not loopback, which would "
-            "send the credentials unencrypted; use https, or pass allow_insecure_http=True",
-            url=base_url,
-        )
-    return url.with_path(url.raw_path.rstrip("/") + "/", encoded=True)
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False

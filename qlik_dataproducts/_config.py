@@ -14,15 +14,16 @@ secret, never both, and their ``repr()`` hides the key and the secret.
 
 from __future__ import annotations
 
+import ipaddress
 import os
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
 import attrs
 from yarl import URL
 
-from ._auth import OAuthClientCredentials
-from ._errors import ConfigurationError
+from ._auth import ApiKey, Credentials, OAuthClientCredentials, TokenProvider
+from ._errors import ConfigurationError, UnsafeRequestError
 
 __all__ = [
     "API_KEY_VARIABLE",
@@ -32,7 +33,9 @@ __all__ = [
     "TENANT_URL_VARIABLE",
     "ClientSettings",
     "SettingNames",
+    "check_base_url",
     "check_credentials",
+    "pick_credentials",
 ]
 
 TENANT_URL_VARIABLE = "QLIK_TENANT_URL"
@@ -235,3 +238,59 @@ def _check_tenant_url(tenant_url: str, name: str) -> None:
 def _variable(environ: Mapping[str, str], name: str) -> str | None:
     value = environ.get(name, "").strip()
     return value or None
+
+
+def pick_credentials(
+    api_key: str | None,
+    oauth: OAuthClientCredentials | None,
+    token_provider: Callable[[], Awaitable[str]] | None,
+) -> Credentials:
+    """Return the one credential given, or raise ``ConfigurationError``."""
+    named = {"api_key": api_key, "oauth": oauth, "token_provider": token_provider}
+    given = [name for name, value in named.items() if value is not None]
+    if len(given) != 1:
+        found = ", ".join(given) or "none"
+        raise ConfigurationError(
+            f"pass exactly one of api_key, oauth or token_provider (got {found})"
+        )
+    if api_key is not None:
+        return ApiKey(api_key)
+    if oauth is not None:
+        return oauth
+    assert token_provider is not None
+    return TokenProvider(token_provider)
+
+
+def check_base_url(base_url: str, *, allow_insecure_http: bool) -> URL:
+    """Return ``base_url`` ending in a slash, or raise if it is unusable or unsafe."""
+    url = URL(base_url)
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ConfigurationError(
+            f"base_url {base_url!r} is not an http(s) URL; "
+            "expected https://TENANT.REGION.qlikcloud.com"
+        )
+    if url.user or url.password:
+        raise ConfigurationError(
+            "base_url contains credentials; pass them as api_key or oauth instead"
+        )
+    if url.query_string or url.fragment:
+        raise ConfigurationError(
+            f"base_url {url.with_query(None).with_fragment(None)}... has a query or fragment; "
+            "remove it"
+        )
+    if url.scheme == "http" and not allow_insecure_http and not _is_loopback(url.host):
+        raise UnsafeRequestError(
+            f"base_url {base_url!r} uses plain http to a host that is not loopback, which would "
+            "send the credentials unencrypted; use https, or pass allow_insecure_http=True",
+            url=base_url,
+        )
+    return url.with_path(url.raw_path.rstrip("/") + "/", encoded=True)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
