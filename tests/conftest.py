@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 
 import pytest
@@ -12,6 +13,14 @@ from tests.canned import CannedServer
 
 # Short backoffs keep retry tests fast; the rules under test do not depend on the durations.
 FAST_RETRY = RetryPolicy(max_attempts=4, backoff_base=0.01, backoff_max=0.05, max_retry_after=5)
+
+
+@pytest.fixture(autouse=True)
+def no_qlik_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep a developer's own QLIK_* settings out of every test."""
+    for name in list(os.environ):
+        if name.startswith("QLIK_"):
+            monkeypatch.delenv(name)
 
 
 @pytest.fixture
