@@ -8,8 +8,9 @@ from ._context import RecordedRequest
 from ._faults import FAULT_KINDS, Fault, FaultInjector
 from ._ratelimit import DEFAULT_TIER_LIMITS, OPERATION_TIERS, RateLimitCounter
 from ._server import TENANT_ID, Emulator
-from ._state import EmulatorState
+from ._state import EmulatorState, seed_items
 from ._thread import EmulatorThread
+from ._virtual_time import VirtualClock
 
 __all__ = [
     "DEFAULT_TIER_LIMITS",
@@ -23,4 +24,6 @@ __all__ = [
     "FaultInjector",
     "RateLimitCounter",
     "RecordedRequest",
+    "VirtualClock",
+    "seed_items",
 ]
