@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from . import _cli_quality
 from ._client import DataProductsClient
 from ._config import (
     API_KEY_VARIABLE,
@@ -116,6 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if arguments.command == "emulator":
             return run_emulator(emulator_tokens)
+        if arguments.command == _cli_quality.COMMAND:
+            return _cli_quality.run(arguments)
         return run_migrate(arguments)
     finally:
         remove_logging()
@@ -224,6 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the Data products API emulator, as python -m qlik_dataproducts.emulator.",
         add_help=False,
     )
+    _cli_quality.add_parser(commands)
     return parser
 
 

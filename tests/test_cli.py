@@ -268,3 +268,20 @@ async def test_emulator_command_serves() -> None:
 
     assert first_line.startswith(b"Emulator listening on http://127.0.0.1:")
     assert process.returncode == 0
+
+
+async def test_compute_data_quality_prints_batches(capsys: pytest.CaptureFixture[str]) -> None:
+    async with Emulator() as emulator:
+        ids = emulator.state.seed(
+            [{"name": "Sales", "datasetIds": ["ds-1", "ds-2"]}, {"name": "Stock"}]
+        )
+        arguments = ["--tenant-url", emulator.base_url, "--api-key", emulator.api_key, *ids]
+        status = await asyncio.to_thread(main, ["compute-data-quality", *arguments])
+    lines = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+
+    assert status == 0
+    assert [line[0] for line in lines] == ids
+    assert [line[2] for line in lines] == [
+        f"/api/data-governance/data-qualities/batch-computations/{line[1]}" for line in lines
+    ]
+    assert [line[3] for line in lines] == ["2 datasets", "0 datasets"]
