@@ -100,11 +100,13 @@ def test_waiters_resume_at_bucket_pace(
 ) -> None:
     emulator, _, _, paused_until = scenario
     after = sorted(t for t in tier_times(emulator, "generate_provider_url") if t >= paused_until)
-    gaps = [later - earlier for earlier, later in itertools.pairwise(after)]
+    gaps = sorted(later - earlier for earlier, later in itertools.pairwise(after))
     drain_step = MINUTE / 60
     assert len(after) >= 10
-    # Released one per drain step of the client's bucket, never all in the same instant.
-    assert min(gaps) > drain_step * 0.5
+    # Released one per drain step of the client's bucket, not all in the same instant. Single
+    # gaps vary with event-loop jitter, so the checks look at the span and the median gap.
+    assert after[-1] - after[0] > (len(after) - 1) * drain_step * 0.7
+    assert gaps[len(gaps) // 2] > drain_step * 0.7
 
 
 def test_every_call_finished(scenario: tuple[Emulator, DataProductsClient, float, float]) -> None:
