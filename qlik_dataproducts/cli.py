@@ -31,6 +31,7 @@ from ._migration import (
     Migration,
     MigrationReport,
 )
+from ._migration_journal import journal_path
 from ._migration_progress import ProgressPrinter
 from ._migration_report import EXIT_INTERRUPTED, format_summary
 
@@ -240,6 +241,13 @@ def run_migrate(arguments: argparse.Namespace) -> int:
         return _usage_error("--retry-unknown only applies together with --resume")
     if arguments.overwrite and arguments.resume:
         return _usage_error("--overwrite and --resume contradict each other; choose one")
+    earlier = [p for p in (arguments.results, journal_path(arguments.results)) if p.exists()]
+    if earlier and not (arguments.resume or arguments.overwrite):
+        # Checked here as well as in the job, so nothing starts or prints before the error.
+        return _usage_error(
+            f"{earlier[0]} exists from an earlier run; pass --resume to continue that run, "
+            "--overwrite to replace it, or choose another --results path"
+        )
 
     settings = None
     if arguments.emulator:

@@ -71,3 +71,17 @@ def test_overwrite_results_name_new_ids(tmp_path: Path) -> None:
 def test_overwrite_with_resume_rejected(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(tmp_path, "--overwrite", "--resume") == 2
     assert "contradict" in capsys.readouterr().err
+
+
+def test_earlier_output_stops_before_start(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(tmp_path)
+    capsys.readouterr()
+
+    status = run(tmp_path)
+
+    error = capsys.readouterr().err
+    assert status == 2
+    assert "--overwrite" in error
+    assert "listening" not in error
