@@ -130,6 +130,11 @@ def format_summary(report: MigrationReport) -> str:
     lines.append(f"Failed:          {len(failed)}")
     for reason, numbers in report.failures_by_reason().items():
         lines.append(f"  {reason} ({len(numbers)}): {_line_list(numbers)}")
+        example = _failure_detail(report, numbers[0], reason)
+        if example:
+            lines.append(f"    line {numbers[0]}: {example}")
+    if failed:
+        lines.append(f"  Every failed line's full error is in {report.results}.")
     unfinished = report.unfinished
     if unfinished:
         numbers = [state.line for state in unfinished]
@@ -153,6 +158,22 @@ def format_summary(report: MigrationReport) -> str:
     for warning in report.warnings:
         lines.append(f"Warning: {warning}")
     return "\n".join(lines)
+
+
+def _failure_detail(report: MigrationReport, line: int, reason: str) -> str | None:
+    """Return what the error of ``line`` says beyond its group's reason, if anything."""
+    state = next((state for state in report.failed if state.line == line), None)
+    if state is None or not state.error:
+        return None
+    # An API error's detail names the conflicting value; other errors carry it in the message.
+    detail = state.error.get("detail") or state.error.get("message")
+    if not isinstance(detail, str) or not detail or detail in reason:
+        return None
+    rule = state.error.get("rule")
+    if isinstance(rule, str) and detail.endswith(f": {rule}"):
+        # A validation message repeats the rule of the reason; keep the value it names.
+        detail = detail.removesuffix(f": {rule}")
+    return detail if len(detail) <= 160 else detail[:157] + "..."
 
 
 def _line_list(numbers: list[int]) -> str:
