@@ -58,7 +58,7 @@ class ClientStats:
 
     @property
     def rate_limited(self) -> int:
-        """429 answers received, all tiers together."""
+        """429 responses received, all tiers together."""
         return sum(stats.rate_limited for stats in self.tiers.values())
 
     @property
@@ -215,7 +215,7 @@ class DataProductsClient:
 
         Raises:
             ValidationError: an argument breaks a documented limit; nothing was sent.
-            OutcomeUnknownError: the request may have reached the server but no answer came.
+            OutcomeUnknownError: the request may have reached the server, but no response came.
         """
         body = CreateDataProductRequest(
             name=name,
@@ -260,7 +260,7 @@ class DataProductsClient:
         """Replace fields of a data product: all operations apply together or none does.
 
         Each ``Replace(path, value)`` overwrites the whole field (a list is replaced, not
-        extended); ``value=None`` clears it.
+        extended), and ``value=None`` clears it. The API responds with 204 and no body.
         """
         validate_product_id(product_id)
         validate_patch(operations)
@@ -293,7 +293,13 @@ class DataProductsClient:
         timeout: float | None = None,
         deadline: float | None = None,
     ) -> DataProduct:
-        """Activate (publish) a data product, optionally into the managed space ``space_id``."""
+        """Activate (publish) a data product and return it as published.
+
+        The API requires the body to carry the product's name; the ``name``, ``tags`` and
+        ``description`` given here become the published values, so passing a different name
+        renames the product. ``space_id`` names the managed space to publish into. Activating
+        an active product publishes its pending changes again.
+        """
         validate_product_id(product_id)
         body = ActivateDataProductRequest(
             name=name, tags=tags, space_id=space_id, description=description
@@ -311,7 +317,7 @@ class DataProductsClient:
         timeout: float | None = None,
         deadline: float | None = None,
     ) -> None:
-        """Deactivate a data product so that nobody can consume it."""
+        """Deactivate a data product so that it can no longer be consumed."""
         validate_product_id(product_id)
         request = build_request("deactivate", self.base_url, product_id=product_id)
         await self._send(request, retry, timeout, deadline)
@@ -339,7 +345,7 @@ class DataProductsClient:
         timeout: float | None = None,
         deadline: float | None = None,
     ) -> None:
-        """Move a data product to another space."""
+        """Move a data product to another space; the API responds with 204 and no body."""
         validate_product_id(product_id)
         body = MoveDataProductRequest(space_id=space_id)
         validate_move(body)
@@ -440,7 +446,10 @@ class DataProductsClient:
         timeout: float | None = None,
         deadline: float | None = None,
     ) -> AsyncIterator[ChangelogEntry]:
-        """Yield every changelog entry of a data product, fetching pages as needed."""
+        """Yield every changelog entry of a data product, fetching pages as needed.
+
+        ``limit`` is the page size (1 to 100), not a cap on the number of entries yielded.
+        """
         async for current in self.changelog_pages(
             product_id, sort=sort, limit=limit, retry=retry, timeout=timeout, deadline=deadline
         ):
