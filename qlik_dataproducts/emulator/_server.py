@@ -88,7 +88,7 @@ class Emulator:
         latency: float = 0.0,
     ) -> None:
         if oauth_clients is None:
-            oauth_clients = {secrets.token_hex(16): secrets.token_urlsafe(32)}
+            oauth_clients = {secrets.token_hex(16): _new_secret()}
         if not oauth_clients:
             raise ValueError("oauth_clients must contain at least one client id and secret")
         if token_lifetime <= 0:
@@ -98,7 +98,7 @@ class Emulator:
 
         self.host = host
         self.port = port
-        self.api_key = api_key if api_key is not None else secrets.token_urlsafe(32)
+        self.api_key = api_key if api_key is not None else _new_secret()
         self.oauth_client_id, self.oauth_client_secret = next(iter(oauth_clients.items()))
         self.api_key_user_id = API_KEY_USER_ID
         self.tenant_id = TENANT_ID
@@ -227,3 +227,9 @@ def _limiter_class(model: str) -> type[TokenBucketLimiter] | type[SlidingWindowL
         raise ValueError(
             f"unknown rate_limit_model {model!r}; expected one of {sorted(RATE_LIMIT_MODELS)}"
         ) from None
+
+
+def _new_secret() -> str:
+    # A URL-safe token may start with "-", which a command line would read as an option:
+    # the leading letter lets users pass the generated key as "--api-key KEY".
+    return "k" + secrets.token_urlsafe(32)
