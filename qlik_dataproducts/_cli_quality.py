@@ -13,11 +13,12 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, TextIO
 
 import attrs
 
+from ._cli_settings import tenant_settings
 from ._client import DataProductsClient
 from ._config import (
     API_KEY_VARIABLE,
@@ -42,7 +43,6 @@ __all__ = ["COMMAND", "QualityOutcome", "add_parser", "request_quality", "run"]
 
 COMMAND = "compute-data-quality"
 EXIT_USAGE = 2
-_OAUTH_VARIABLES = (OAUTH_CLIENT_ID_VARIABLE, OAUTH_CLIENT_SECRET_VARIABLE, OAUTH_SCOPE_VARIABLE)
 
 _DESCRIPTION = """\
 Request the data quality computation of every dataset of each data product given. The
@@ -150,7 +150,7 @@ def add_parser(commands: Any) -> None:
 def run(arguments: argparse.Namespace) -> int:
     """Check the options, request the computations and return the exit status."""
     try:
-        settings = _settings(arguments, os.environ)
+        settings = tenant_settings(arguments, os.environ)
     except ConfigurationError as exc:
         return _usage_error(str(exc))
     product_ids = list(dict.fromkeys(arguments.product_ids))
@@ -249,44 +249,6 @@ def _warn_about_pacing(count: int, stream: TextIO) -> None:
         f"(about {minutes:.1f} minutes)",
         file=stream,
     )
-
-
-def _settings(arguments: argparse.Namespace, environ: Mapping[str, str]) -> ClientSettings:
-    """Combine the tenant options with the environment, or read the qlik-cli context.
-
-    Raises:
-        ConfigurationError: the settings are missing or contradict each other.
-    """
-    if arguments.context:
-        if arguments.tenant_url or arguments.api_key or arguments.oauth_client_id:
-            raise ConfigurationError(
-                "--context cannot be combined with --tenant-url, --api-key or --oauth-client-id"
-            )
-        return ClientSettings.from_context(arguments.context)
-
-    variables = dict(environ)
-    if arguments.tenant_url:
-        variables[TENANT_URL_VARIABLE] = arguments.tenant_url
-    # An option replaces the variables of the other kind of credential.
-    if arguments.api_key:
-        variables[API_KEY_VARIABLE] = arguments.api_key
-        for name in _OAUTH_VARIABLES:
-            variables.pop(name, None)
-    if arguments.oauth_client_id:
-        variables[OAUTH_CLIENT_ID_VARIABLE] = arguments.oauth_client_id
-        variables.pop(API_KEY_VARIABLE, None)
-
-    if not variables.get(TENANT_URL_VARIABLE, "").strip():
-        raise ConfigurationError(
-            f"no tenant URL: pass --tenant-url or set {TENANT_URL_VARIABLE}, or pass --context"
-        )
-    credentials = (API_KEY_VARIABLE, OAUTH_CLIENT_ID_VARIABLE, OAUTH_CLIENT_SECRET_VARIABLE)
-    if not any(variables.get(name, "").strip() for name in credentials):
-        raise ConfigurationError(
-            f"no credentials: set {API_KEY_VARIABLE} or pass --api-key, or set "
-            f"{OAUTH_CLIENT_SECRET_VARIABLE} and pass --oauth-client-id, or pass --context"
-        )
-    return ClientSettings.from_env(variables)
 
 
 def _usage_error(message: str) -> int:

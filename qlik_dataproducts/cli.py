@@ -8,11 +8,12 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
 from . import _cli_quality
+from ._cli_settings import tenant_settings
 from ._client import DataProductsClient
 from ._config import (
     API_KEY_VARIABLE,
@@ -40,7 +41,6 @@ __all__ = ["main"]
 logger = logging.getLogger(__name__)
 
 EXIT_USAGE = 2
-_OAUTH_VARIABLES = (OAUTH_CLIENT_ID_VARIABLE, OAUTH_CLIENT_SECRET_VARIABLE, OAUTH_SCOPE_VARIABLE)
 
 _MIGRATE_DESCRIPTION = """\
 Create the data products listed in a JSON Lines catalogue, activate those marked
@@ -259,7 +259,11 @@ def run_migrate(arguments: argparse.Namespace) -> int:
             return _usage_error("--emulator cannot be combined with --context")
     else:
         try:
-            settings = _tenant_settings(arguments, os.environ)
+            settings = tenant_settings(
+                arguments,
+                os.environ,
+                no_tenant_hint=", or pass --emulator to try the migration against a local emulator",
+            )
         except ConfigurationError as exc:
             return _usage_error(str(exc))
 
@@ -279,51 +283,6 @@ def run_migrate(arguments: argparse.Namespace) -> int:
 
     print(format_summary(report))
     return report.exit_status
-
-
-def _tenant_settings(arguments: argparse.Namespace, environ: Mapping[str, str]) -> ClientSettings:
-    """Combine the tenant options with the environment, or read the qlik-cli context.
-
-    Raises:
-        ConfigurationError: the settings are missing or contradict each other.
-    """
-    if arguments.context:
-        if arguments.tenant_url or arguments.api_key or arguments.oauth_client_id:
-            raise ConfigurationError(
-                "--context cannot be combined with --tenant-url, --api-key or --oauth-client-id"
-            )
-        return ClientSettings.from_context(arguments.context)
-    if arguments.api_key and arguments.oauth_client_id:
-        raise ConfigurationError(
-            "--api-key and --oauth-client-id contradict each other; choose one"
-        )
-
-    variables = dict(environ)
-    if arguments.tenant_url:
-        variables[TENANT_URL_VARIABLE] = arguments.tenant_url
-    # An option replaces the variables of the other kind of credential, which may be left
-    # over in the shell.
-    if arguments.api_key:
-        variables[API_KEY_VARIABLE] = arguments.api_key
-        for name in _OAUTH_VARIABLES:
-            variables.pop(name, None)
-    if arguments.oauth_client_id:
-        variables[OAUTH_CLIENT_ID_VARIABLE] = arguments.oauth_client_id
-        variables.pop(API_KEY_VARIABLE, None)
-
-    if not variables.get(TENANT_URL_VARIABLE, "").strip():
-        raise ConfigurationError(
-            f"no tenant URL: pass --tenant-url or set {TENANT_URL_VARIABLE}, or pass --context "
-            "NAME, or pass --emulator to try the migration against a local emulator"
-        )
-    credentials = (API_KEY_VARIABLE, OAUTH_CLIENT_ID_VARIABLE, OAUTH_CLIENT_SECRET_VARIABLE)
-    if not any(variables.get(name, "").strip() for name in credentials):
-        raise ConfigurationError(
-            f"no credentials: set {API_KEY_VARIABLE} or pass --api-key, or set "
-            f"{OAUTH_CLIENT_SECRET_VARIABLE} and pass --oauth-client-id (or set "
-            f"{OAUTH_CLIENT_ID_VARIABLE}), or pass --context NAME"
-        )
-    return ClientSettings.from_env(variables)
 
 
 async def _migrate(
