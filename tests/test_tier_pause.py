@@ -1,8 +1,8 @@
 """A 429 from the emulator's rate-limit model pauses one tier of the client, on a scaled clock.
 
 The client's Tier 2 bucket is deliberately larger than the emulator's limit, so the emulator
-answers 429 once the burst is spent. One rate-limit minute lasts ``MINUTE`` seconds on both
-sides, so the whole test takes about a second of real time.
+responds with 429 once the burst is spent. One rate-limit minute lasts ``MINUTE`` seconds on
+both sides, so the whole test takes about a second of real time.
 """
 
 from __future__ import annotations
