@@ -206,6 +206,7 @@ async def test_resume_after_crash_journal(
     task = asyncio.create_task(migration.run())
     journal = tmp_path / "results.jsonl.journal"
     while not journal.exists() or journal.read_text(encoding="utf-8").count('"done"') < 40:
+        assert not task.done(), "the migration ended before 40 lines were done"
         await asyncio.sleep(0.001)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):

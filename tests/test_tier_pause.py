@@ -2,7 +2,7 @@
 
 The client's Tier 2 bucket is deliberately larger than the emulator's limit, so the emulator
 responds with 429 once the burst is spent. One rate-limit minute lasts ``MINUTE`` seconds on
-both sides, so the whole test takes about a second of real time.
+both sides, so the whole test takes about two seconds of real time.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import pytest
 from qlik_dataproducts import DataProductsClient, NotFoundError, RetryPolicy, TierLimit
 from qlik_dataproducts.emulator import Emulator
 
-MINUTE = 0.6
-SERVER_TIER_2 = 20  # per minute, with a one-minute window: a burst of 20, then one per 30 ms
+MINUTE = 1.5
+SERVER_TIER_2 = 20  # per minute, with a one-minute window: a burst of 20, then one per 75 ms
 RETRY = RetryPolicy(max_attempts=10, backoff_base=0.01, backoff_max=0.05)
 
 
@@ -47,9 +47,11 @@ async def run_pause_scenario() -> tuple[Emulator, DataProductsClient, float, flo
                 asyncio.ensure_future(client.generate_provider_url(f"ds-{n}")) for n in range(40)
             ]
             bucket = client._transport.buckets["tier2"]
-            while bucket.paused_for == 0:
-                await asyncio.sleep(0.001)
             loop = asyncio.get_running_loop()
+            deadline = loop.time() + 10
+            while bucket.paused_for == 0:
+                assert loop.time() < deadline, "the emulator never responded with 429"
+                await asyncio.sleep(0.001)
             paused_at = loop.time()
             paused_until = paused_at + bucket.paused_for
 
