@@ -10,7 +10,7 @@ Every exception derives from ``QlikDataProductsError``::
     ├── TransportError           the request failed below HTTP (connection refused, reset)
     │   └── RequestTimeoutError  no response within the timeout or the call's deadline
     ├── OutcomeUnknownError      create/activate failed after it may have reached the server
-    └── ApiError                 the server answered with an error status
+    └── ApiError                 the server responded with an error status
         ├── BadRequestError              400
         ├── AuthenticationError          401
         ├── PermissionDeniedError        403
@@ -143,7 +143,7 @@ class OutcomeUnknownError(QlikDataProductsError):
     """A non-repeatable request failed after it may have reached the server.
 
     Create and activate are never resent blindly, because a second create makes a second data
-    product. ``request_body`` holds what was sent so the caller can look for the result (for
+    product. ``request_body`` contains what was sent so the caller can look for the result (for
     example by name and space) before trying again; ``product_id`` is set for activate.
     """
 
@@ -171,7 +171,7 @@ class OutcomeUnknownError(QlikDataProductsError):
 
 
 class ApiError(QlikDataProductsError):
-    """The server answered with an error status.
+    """The server responded with an error status.
 
     Attributes:
         status: the HTTP status code.

@@ -161,7 +161,7 @@ def format_summary(report: MigrationReport) -> str:
 
 
 def _failure_detail(report: MigrationReport, line: int, reason: str) -> str | None:
-    """Return what the error of ``line`` says beyond its group's reason, if anything."""
+    """Return the part of ``line``'s error that its group's reason leaves out, if any."""
     state = next((state for state in report.failed if state.line == line), None)
     if state is None or not state.error:
         return None

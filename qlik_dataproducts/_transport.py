@@ -4,7 +4,7 @@ Retry rules, by what the failure proves about the server's state:
 
 - 429: the server refused the request before doing anything, so every operation is retried,
   after pausing the whole tier for the ``retry-after`` wait (or a backoff when absent).
-- 503: the API reference says to retry, so every operation is retried.
+- 503: the API reference documents it as worth retrying, so every operation is retried.
 - Connection refused: nothing was sent, so every operation is retried.
 - Reset or closed connection, timeout, cut-short body, 500, 502, 504: the server may have
   applied the request. Operations that are safe to repeat are retried; create, activate and the
@@ -50,7 +50,7 @@ T = TypeVar("T")
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _MAYBE_APPLIED_STATUSES = frozenset({500, 502, 504})
 
-# 409 and 404 answers that prove an earlier, unanswered attempt of the same call succeeded.
+# 409 and 404 responses that prove an earlier, unanswered attempt of the same call succeeded.
 _DONE_ALREADY = {"delete": 404, "deactivate": 409, "move": 409}
 
 # Token endpoint statuses that are retried. A repeated token request at worst issues one more
@@ -136,7 +136,7 @@ class Transport:
         timeout: float | None = None,
         deadline: float | None = None,
     ) -> RawResponse:
-        """Send ``request`` through its tier bucket, retrying as the module docstring says.
+        """Send ``request`` through its tier bucket, retrying by the rules in the module docstring.
 
         Args:
             retry: overrides the client's retry policy for this call.

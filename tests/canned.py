@@ -1,4 +1,4 @@
-"""A loopback HTTP server that answers from a script of canned responses.
+"""A loopback HTTP server that responds from a script of canned responses.
 
 It stands in for the odd servers the emulator does not imitate: gateways with HTML pages,
 wrong content types, redirects and hostile pagination links.
@@ -17,7 +17,7 @@ from aiohttp import web
 
 @attrs.define
 class Canned:
-    """One scripted answer."""
+    """One scripted response."""
 
     status: int = 200
     json_body: Any = None
@@ -41,7 +41,7 @@ class Seen:
 
 
 class CannedServer:
-    """Serve ``Canned`` answers in order on 127.0.0.1; the last one repeats when the script ends."""
+    """Serve ``Canned`` responses in order on 127.0.0.1, repeating the last when the script ends."""
 
     def __init__(self) -> None:
         self.script: deque[Canned] = deque()

@@ -198,9 +198,7 @@ async def test_changelog_oldest_first(client: DataProductsClient) -> None:
     assert entries[-1].changes[0].value == "later"
 
 
-async def test_changelog_query_not_repeated(
-    client: DataProductsClient, emulator: Emulator
-) -> None:
+async def test_changelog_query_not_repeated(client: DataProductsClient, emulator: Emulator) -> None:
     product_id = await make_product(client)
     for number in range(3):
         await client.patch(product_id, [Replace("/description", f"v{number}")])
