@@ -6,11 +6,13 @@ import os
 import sys
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 
 from qlik_dataproducts import DataProductsClient, RetryPolicy
 from qlik_dataproducts.emulator import Emulator
 from tests.canned import CannedServer
+from tests.clock import FakeClock
 
 # schemathesis 4.32 and newer, which the conformance test uses, need Python 3.11.
 collect_ignore = ["test_conformance.py"] if sys.version_info < (3, 11) else []
@@ -45,3 +47,16 @@ async def client(emulator: Emulator) -> AsyncIterator[DataProductsClient]:
 async def canned() -> AsyncIterator[CannedServer]:
     async with CannedServer() as server:
         yield server
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def session(emulator: Emulator) -> AsyncIterator[aiohttp.ClientSession]:
+    """Return a raw HTTP session carrying the emulator's API key, for tests of the emulator."""
+    headers = {"Authorization": f"Bearer {emulator.api_key}"}
+    async with aiohttp.ClientSession(emulator.base_url, headers=headers) as client:
+        yield client

@@ -21,6 +21,7 @@ from qlik_dataproducts import (
 )
 from qlik_dataproducts.emulator import Emulator
 from tests.canned import Canned, CannedServer, error_body
+from tests.clock import FakeClock
 from tests.conftest import FAST_RETRY
 
 PRODUCT_ID = "0123456789abcdef01234567"
@@ -30,19 +31,6 @@ TOKEN = {"access_token": "token-1", "token_type": "Bearer", "expires_in": 3600}
 # Room for a thousand calls at once on both sides, so that no test here waits for a tier.
 CLIENT_TIERS = {"tier1": TierLimit(100_000), "tier2": TierLimit(10_000)}
 EMULATOR_TIERS = {"tier1": 100_000, "tier2": 10_000}
-
-
-class FakeClock:
-    """A monotonic clock that moves only when a test advances it."""
-
-    def __init__(self, now: float = 1000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture

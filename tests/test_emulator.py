@@ -10,32 +10,16 @@ import aiohttp
 import pytest
 
 from qlik_dataproducts.emulator import TENANT_ID, Emulator
+from tests.clock import FakeClock
 
 BASE = "/api/data-governance/data-products"
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
-
-
-class FakeClock:
-    """A monotonic clock that moves only when a test advances `now`."""
-
-    def __init__(self, now: float = 1000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
 async def emulator() -> AsyncIterator[Emulator]:
     async with Emulator(clock=FakeClock()) as running:
         yield running
-
-
-@pytest.fixture
-async def session(emulator: Emulator) -> AsyncIterator[aiohttp.ClientSession]:
-    headers = {"Authorization": f"Bearer {emulator.api_key}"}
-    async with aiohttp.ClientSession(emulator.base_url, headers=headers) as client:
-        yield client
 
 
 async def create(session: aiohttp.ClientSession, **fields: Any) -> dict[str, Any]:

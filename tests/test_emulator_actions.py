@@ -10,36 +10,15 @@ import pytest
 from yarl import URL
 
 from qlik_dataproducts.emulator import Emulator
+from tests.clock import FakeClock
 
 BASE = "/api/data-governance/data-products"
-
-
-class FakeClock:
-    """A monotonic clock that moves only when a test advances `now`."""
-
-    def __init__(self, now: float = 1000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture
 async def emulator(clock: FakeClock) -> AsyncIterator[Emulator]:
     async with Emulator(clock=clock) as running:
         yield running
-
-
-@pytest.fixture
-async def session(emulator: Emulator) -> AsyncIterator[aiohttp.ClientSession]:
-    headers = {"Authorization": f"Bearer {emulator.api_key}"}
-    async with aiohttp.ClientSession(emulator.base_url, headers=headers) as client:
-        yield client
 
 
 async def create(session: aiohttp.ClientSession, **fields: Any) -> dict[str, Any]:

@@ -21,13 +21,6 @@ async def emulator() -> AsyncIterator[Emulator]:
         yield running
 
 
-@pytest.fixture
-async def session(emulator: Emulator) -> AsyncIterator[aiohttp.ClientSession]:
-    headers = {"Authorization": f"Bearer {emulator.api_key}"}
-    async with aiohttp.ClientSession(emulator.base_url, headers=headers) as client:
-        yield client
-
-
 def always(kind: str, **options: Any) -> Fault:
     return Fault(kind, probability=1.0, **options)
 

@@ -10,23 +10,9 @@ import aiohttp
 import pytest
 
 from qlik_dataproducts.emulator import Emulator
+from tests.clock import FakeClock
 
 BASE = "/api/data-governance/data-products"
-
-
-class FakeClock:
-    """A monotonic clock that moves only when a test advances `now`."""
-
-    def __init__(self, now: float = 1000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture

@@ -14,23 +14,9 @@ from qlik_dataproducts.emulator._ratelimit import (
     TokenBucketLimiter,
     format_retry_after,
 )
+from tests.clock import FakeClock
 
 BASE = "/api/data-governance/data-products"
-
-
-class FakeClock:
-    """A monotonic clock that moves only when a test advances `now`."""
-
-    def __init__(self, now: float = 1000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 def limiter(
@@ -160,13 +146,6 @@ async def emulator(clock: FakeClock) -> AsyncIterator[Emulator]:
         rate_limit_model="sliding-window",
     ) as running:
         yield running
-
-
-@pytest.fixture
-async def session(emulator: Emulator) -> AsyncIterator[aiohttp.ClientSession]:
-    headers = {"Authorization": f"Bearer {emulator.api_key}"}
-    async with aiohttp.ClientSession(emulator.base_url, headers=headers) as client:
-        yield client
 
 
 async def post_create(session: aiohttp.ClientSession, name: str) -> aiohttp.ClientResponse:

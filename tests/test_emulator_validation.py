@@ -25,13 +25,6 @@ async def emulator() -> AsyncIterator[Emulator]:
 
 
 @pytest.fixture
-async def session(emulator: Emulator) -> AsyncIterator[aiohttp.ClientSession]:
-    headers = {"Authorization": f"Bearer {emulator.api_key}"}
-    async with aiohttp.ClientSession(emulator.base_url, headers=headers) as client:
-        yield client
-
-
-@pytest.fixture
 async def product_id(session: aiohttp.ClientSession) -> str:
     body = {"name": "Sales", "datasetIds": ["ds-1", "ds-2"]}
     async with session.post(BASE, json=body) as response:
