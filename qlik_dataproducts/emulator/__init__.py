@@ -5,7 +5,7 @@ It is written from the API reference alone and imports nothing else from
 """
 
 from ._context import RecordedRequest
-from ._faults import FAULT_KINDS, Fault, FaultInjector
+from ._faults import FAULT_KINDS, FAULT_OPERATIONS, Fault, FaultInjector
 from ._ratelimit import DEFAULT_TIER_LIMITS, OPERATION_TIERS, RateLimitCounter
 from ._server import TENANT_ID, Emulator
 from ._state import EmulatorState, seed_items
@@ -15,6 +15,7 @@ from ._virtual_time import VirtualClock
 __all__ = [
     "DEFAULT_TIER_LIMITS",
     "FAULT_KINDS",
+    "FAULT_OPERATIONS",
     "OPERATION_TIERS",
     "TENANT_ID",
     "Emulator",

@@ -16,7 +16,14 @@ import attrs
 
 from ._ratelimit import OPERATION_TIERS
 
-__all__ = ["AFTER_HANDLER_KINDS", "FAULT_KINDS", "Fault", "FaultDraw", "FaultInjector"]
+__all__ = [
+    "AFTER_HANDLER_KINDS",
+    "FAULT_KINDS",
+    "FAULT_OPERATIONS",
+    "Fault",
+    "FaultDraw",
+    "FaultInjector",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +41,8 @@ FAULT_KINDS = frozenset(
         "truncated",
     }
 )
+# Operations a fault rule may name: the API operations and the OAuth token endpoint.
+FAULT_OPERATIONS = frozenset(OPERATION_TIERS) | {"oauth_token"}
 # Kinds that let the handler apply the change before the response is broken.
 AFTER_HANDLER_KINDS = frozenset({"reset_after", "truncated"})
 
@@ -51,11 +60,11 @@ def _to_operations(value: Iterable[str] | str) -> Operations:
 def _check_operations(instance: Fault, attribute: attrs.Attribute[Any], value: Operations) -> None:
     if value == "*":
         return
-    unknown = set(value) - set(OPERATION_TIERS)
+    unknown = set(value) - FAULT_OPERATIONS
     if unknown:
         raise ValueError(
             f"unknown operation(s) {sorted(unknown)}; expected '*' or names from "
-            f"{sorted(OPERATION_TIERS)}"
+            f"{sorted(FAULT_OPERATIONS)}"
         )
 
 
@@ -85,7 +94,8 @@ class Fault:
 
     Attributes:
         kind: one of `FAULT_KINDS`.
-        operations: operation names the rule applies to, or "*" for every operation.
+        operations: operation names the rule applies to (from `FAULT_OPERATIONS`, which
+            includes the OAuth token endpoint `oauth_token`), or "*" for every one of them.
         probability: chance from 0 to 1 that a matching request triggers the rule.
         count: maximum number of times the rule fires; None for no limit.
         retry_after: seconds sent in the `retry-after` header of injected 429 responses.

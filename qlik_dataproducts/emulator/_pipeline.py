@@ -156,6 +156,28 @@ def _add_rate_limit_headers(
     response.headers["Ratelimit-Reset"] = str(reset)
 
 
+async def _handle_with_faults(
+    request: web.Request,
+    handler: Handler,
+    context: EmulatorContext,
+    operation: str,
+    outcome: _Outcome,
+) -> web.StreamResponse:
+    """Run the handler, unless a fault rule breaks the response before or after it."""
+    draw = context.faults.draw(operation)
+    if draw.delay:
+        await asyncio.sleep(draw.delay)
+    fault = draw.fault
+    if fault is not None:
+        outcome.fault = fault.kind
+    if fault is not None and fault.kind not in AFTER_HANDLER_KINDS:
+        return _fault_before_handler(request, fault, outcome)
+    response = await _call_handler(handler, request)
+    if fault is not None:
+        response = await _fault_after_handler(request, fault, response, outcome)
+    return response
+
+
 async def _api_operation(
     request: web.Request,
     handler: Handler,
@@ -185,18 +207,7 @@ async def _api_operation(
         )
         response: web.StreamResponse = _rate_limited(retry_after, retry_after)
     else:
-        draw = context.faults.draw(operation)
-        if draw.delay:
-            await asyncio.sleep(draw.delay)
-        fault = draw.fault
-        if fault is not None:
-            outcome.fault = fault.kind
-        if fault is not None and fault.kind not in AFTER_HANDLER_KINDS:
-            response = _fault_before_handler(request, fault, outcome)
-        else:
-            response = await _call_handler(handler, request)
-            if fault is not None:
-                response = await _fault_after_handler(request, fault, response, outcome)
+        response = await _handle_with_faults(request, handler, context, operation, outcome)
 
     if context.rate_limit_headers and not response.prepared:
         _add_rate_limit_headers(context, response, principal.user_id, tier)
@@ -213,6 +224,9 @@ async def _dispatch(
     if operation in OPERATION_TIERS:
         assert operation is not None
         return await _api_operation(request, handler, context, operation, outcome)
+    if operation == "oauth_token":
+        # The token endpoint has no rate-limit tier, but it fails like any other endpoint.
+        return await _handle_with_faults(request, handler, context, operation, outcome)
     if operation is not None and operation.startswith("control_"):
         principal = context.auth.authenticate(request.headers.get("Authorization"))
         if principal is None:
