@@ -143,8 +143,8 @@ class OutcomeUnknownError(QlikDataProductsError):
     """A non-repeatable request failed after it may have reached the server.
 
     Create and activate are never resent blindly, because a second create makes a second data
-    product. ``request_body`` contains what was sent so the caller can look for the result (for
-    example by name and space) before trying again; ``product_id`` is set for activate.
+    product. ``request_body`` contains what was sent, so the caller can find out whether the
+    request was applied before sending it again; ``product_id`` is set for activate.
     """
 
     def __init__(

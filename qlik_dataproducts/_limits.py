@@ -93,7 +93,7 @@ DEFAULT_TIER_LIMITS: Mapping[str, TierLimit] = {
 
 @attrs.define
 class TierStats:
-    """Counters of one tier, updated as requests pass through its bucket."""
+    """Counters of one tier: requests sent, 429s received, retries and time spent waiting."""
 
     requests: int = 0
     rate_limited: int = 0
@@ -149,7 +149,6 @@ class TierBucket:
             if self._paused_until <= loop.time():
                 break
             # A 429 arrived while this task queued: the room it took is forfeit, wait again.
-        self.stats.requests += 1
         self.stats.waited_seconds += loop.time() - started
 
     async def pause(self, seconds: float, *, reason: str) -> None:

@@ -248,6 +248,7 @@ class Transport:
             if give_up_at is not None:
                 attempt_timeout = min(attempt_timeout, max(0.001, give_up_at - loop.time()))
             try:
+                bucket.stats.requests += 1
                 response = await self._attempt(request, token, attempt_timeout)
             except _NotSent as exc:
                 failure = TransportError(

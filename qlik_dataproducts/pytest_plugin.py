@@ -1,8 +1,8 @@
 """Pytest fixtures that test code using qlik-dataproducts against the bundled emulator.
 
-Installing the package registers this plugin through the `pytest11` entry point. It imports
-the emulator and the client only when a test requests one of its fixtures. Disable it with
-`-p no:qlik_dataproducts`.
+Installing the package registers this plugin through the `pytest11` entry point. Loading it
+imports the `qlik_dataproducts` package (this module lives in it), but the emulator only when a
+test requests one of its fixtures. Disable it with `-p no:qlik_dataproducts`.
 
 Fixtures:
     qlik_emulator: a started `Emulator` on 127.0.0.1 with a free port, closed after the test.

@@ -59,10 +59,11 @@ def test_bucket_drains_at_rate_after_burst() -> None:
     assert times[-1] == pytest.approx(10.0, abs=0.01)
 
 
-def test_bucket_counts_requests() -> None:
+def test_bucket_counts_waiting_time() -> None:
     tier = bucket()
-    run_virtual(lambda: release_times(tier, 5))
-    assert tier.stats.requests == 5
+    run_virtual(lambda: release_times(tier, 61))
+    # The 61st request waited one drain step; the burst waited nothing.
+    assert tier.stats.waited_seconds == pytest.approx(1.0, abs=0.01)
 
 
 def test_pause_holds_whole_tier() -> None:

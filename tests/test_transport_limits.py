@@ -7,7 +7,13 @@ import asyncio
 import aiohttp
 import pytest
 
-from qlik_dataproducts import DataProductsClient, NotFoundError, TierLimit
+from qlik_dataproducts import (
+    AuthenticationError,
+    DataProductsClient,
+    NotFoundError,
+    OAuthClientCredentials,
+    TierLimit,
+)
 from qlik_dataproducts.emulator import Emulator, Fault
 
 
@@ -47,3 +53,25 @@ async def test_cancelled_calls_release_connections(emulator: Emulator) -> None:
             for number in range(6):
                 with pytest.raises(NotFoundError):
                     await client.get(f"{number:024x}", timeout=2.0)
+
+
+async def test_stats_count_requests_sent(emulator: Emulator) -> None:
+    async with DataProductsClient(emulator.base_url, api_key="wrong-key") as client:
+        with pytest.raises(AuthenticationError):
+            await client.create(name="Rejected")
+    async with DataProductsClient(emulator.base_url, api_key=emulator.api_key) as client:
+        await client.create(name="Sent")
+        await client.generate_provider_url("ds-1")
+        sent = client.stats.tiers["tier2"].requests
+    assert sent == 2
+    assert len([r for r in emulator.requests if r.operation == "create"]) == 2
+
+
+async def test_stats_skip_requests_never_sent(emulator: Emulator) -> None:
+    # The token request fails, so the create itself never leaves the client.
+    credentials = OAuthClientCredentials(emulator.oauth_client_id, "wrong-secret")
+    async with DataProductsClient(emulator.base_url, oauth=credentials) as client:
+        with pytest.raises(AuthenticationError):
+            await client.create(name="Never sent")
+        sent = client.stats.tiers["tier2"].requests
+    assert sent == 0
