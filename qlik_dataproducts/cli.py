@@ -387,7 +387,7 @@ def run_emulator(emulator_arguments: Sequence[str]) -> int:
     # Imported here so that the migrate command never loads the emulator without --emulator.
     from .emulator.__main__ import main as emulator_main
 
-    return emulator_main(emulator_arguments)
+    return emulator_main(emulator_arguments, prog="qlik-dataproducts emulator")
 
 
 def _configure_logging(verbosity: int) -> Callable[[], None]:

@@ -32,10 +32,10 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "python -m qlik_dataproducts.emulator") -> argparse.ArgumentParser:
     """Build the command-line parser."""
     parser = argparse.ArgumentParser(
-        prog="python -m qlik_dataproducts.emulator",
+        prog=prog,
         description="Serve an in-memory emulator of the Qlik Cloud Data products API.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -120,9 +120,9 @@ async def _main(arguments: argparse.Namespace) -> None:
     logger.info("Emulator stopped")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
     """Run the standalone emulator and return the process exit status."""
-    parser = build_parser()
+    parser = build_parser(prog) if prog else build_parser()
     arguments = parser.parse_args(argv)
     if not _is_loopback(arguments.host) and not arguments.allow_remote:
         parser.error(
