@@ -320,7 +320,7 @@ def build_error_lines(rng: random.Random) -> list[str]:
         },
         {"name": "Bad glossary id", "glossaryIds": ["not-a-uuid"]},  # not a UUIDv4
         {"name": "Unknown key product", "owner": "someone"},  # "owner" is not a create field
-        dict(good),  # same name and space as line 3: the server answers 409
+        dict(good),  # same name and space as line 3: the server responds with 409
         {"name": "Target without activate", "targetSpaceId": hex_id(rng)},
         {
             "name": "Retail Footfall Hourly",

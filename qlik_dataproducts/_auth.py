@@ -33,7 +33,7 @@ TokenFetcher = Callable[[str, Mapping[str, str]], Awaitable[Mapping[str, Any]]]
 
 
 class Credentials(Protocol):
-    """What the transport needs from a credential."""
+    """Interface of a credential: a source of bearer tokens for the transport."""
 
     refreshable: bool
 

@@ -295,10 +295,9 @@ class DataProductsClient:
     ) -> DataProduct:
         """Activate (publish) a data product and return it as published.
 
-        The API requires the body to carry the product's name; the ``name``, ``tags`` and
+        The API requires the body to carry the product's name. The ``name``, ``tags`` and
         ``description`` given here become the published values, so passing a different name
-        renames the product. ``space_id`` names the managed space to publish into. Activating
-        an active product publishes its pending changes again.
+        renames the product. ``space_id`` names the managed space to publish into.
         """
         validate_product_id(product_id)
         body = ActivateDataProductRequest(

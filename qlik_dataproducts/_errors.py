@@ -180,7 +180,7 @@ class ApiError(QlikDataProductsError):
         operation: the client operation (``create``, ``get``, ...).
         method, url: the request, without query secrets.
         tier: the rate-limit tier of the operation.
-        retry_after: seconds the server asked to wait, when it said.
+        retry_after: seconds to wait, from the response's ``retry-after`` header if it had one.
         body_excerpt: the start of a body that was not the documented JSON.
     """
 

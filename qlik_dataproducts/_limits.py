@@ -12,9 +12,9 @@ finishes within a request or two of the fastest schedule the limit allows. The r
 a request reaches the server no earlier than it left the client, so the server's bucket has
 refilled at least as much as the client's and accepts whatever the client's bucket admitted.
 A smaller capacity would waste the allowed burst; a larger one or a faster drain draws 429s.
-The capacity is kept 1% below the full burst (``TierLimit.headroom``) because the server's
-bucket starts counting when the first request arrives, one network latency after the client's:
-without headroom the client runs that latency's worth of refill ahead of the server.
+The capacity is kept 1% below the full burst (``TierLimit.headroom``). The server's bucket
+starts counting when the first request arrives, one network latency after the client's, so
+without headroom the client would run that latency's worth of refill ahead of the server.
 
 NOTE: Qlik does not document whether its window slides, is fixed, or is a token bucket. Against
 a strict sliding window this shape can still meet a 429 after about four minutes of full-speed

@@ -40,7 +40,7 @@ COLLECTION_PATH = "api/data-governance/data-products"
 class Operation:
     """What the client must know about one API operation.
 
-    ``safe_to_repeat`` tells whether sending the request twice leaves the same state as sending
+    ``safe_to_repeat`` is true when sending the request twice leaves the same state as sending
     it once; only such operations are retried after a failure that may have reached the server.
     """
 

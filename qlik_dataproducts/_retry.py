@@ -20,7 +20,7 @@ class RetryPolicy:
         max_attempts: attempts in total, the first one included (1 disables retries).
         backoff_base: seconds before the first retry when the server gave no wait.
         backoff_max: cap of the exponential backoff, in seconds.
-        max_retry_after: the longest wait, in seconds, accepted from a ``retry-after`` header;
+        max_retry_after: the maximum wait, in seconds, accepted from a ``retry-after`` header;
             a longer one raises ``RateLimitError`` at once so the caller can decide.
     """
 
@@ -40,7 +40,7 @@ class RetryPolicy:
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Return the seconds a ``retry-after`` header asks for, or None when absent or unreadable.
+    """Return the seconds a ``retry-after`` header requests, or None when absent or unreadable.
 
     RFC 9110 allows a number of seconds or an HTTP date; a date in the past means 0.
     """

@@ -4,8 +4,9 @@ The client calls these before it sends anything. Each function raises ``Validati
 the first invalid field, with the field's JSON path (``keyContacts[1].role``, ``[2].value`` for
 the third patch operation), the rejected value and the fix. Most limits are the ``maxLength``,
 ``maxItems``, ``uniqueItems`` and ``pattern`` keywords of the service's published OpenAPI
-description. Two checks go beyond the spec: a user appears at most once among the key contacts,
-a documented limit of create, and the activate name must not be empty.
+description. Two checks go beyond the spec's schemas. Each user appears at most once among
+the key contacts, a limit the API documentation states for create. The activate name must not
+be empty.
 """
 
 from __future__ import annotations

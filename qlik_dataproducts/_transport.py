@@ -7,8 +7,8 @@ Retry rules, by what the failure proves about the server's state:
 - 503: the API reference documents it as worth retrying, so every operation is retried.
 - Connection refused: nothing was sent, so every operation is retried.
 - Reset or closed connection, timeout, cut-short body, 500, 502, 504: the server may have
-  applied the request. Operations that are safe to repeat are retried; create, activate and the
-  data-quality action raise ``OutcomeUnknownError`` instead, because repeating them could
+  applied the request. Operations that are safe to repeat are retried. Create, activate and
+  the data-quality action raise ``OutcomeUnknownError`` instead, because repeating them could
   create a second data product.
 - A retried delete that finds the product gone (404), or a retried deactivate or move that
   finds the end state already in place (409), counts as success: the earlier attempt did it.

@@ -1,6 +1,6 @@
 """A loopback HTTP server that responds from a script of canned responses.
 
-It stands in for the odd servers the emulator does not imitate: gateways with HTML pages,
+It imitates the odd servers that the emulator does not: gateways with HTML pages,
 wrong content types, redirects and hostile pagination links.
 """
 

@@ -200,7 +200,7 @@ async def test_library_run_leaks_nothing(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     # Small tiers make the emulator return 429, and 0.3 s tokens expire during the run. The
-    # OAuth client's clock stands still, so it keeps using expired tokens until a 401.
+    # OAuth client's clock does not move, so it keeps using expired tokens until a 401.
     injected_429 = Fault("status_429", probability=0.05, retry_after=0.05)
     async with emulator(
         [*FAULTS, injected_429],

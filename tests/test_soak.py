@@ -224,7 +224,7 @@ def test_soak_mixed_operations_with_faults(caplog: pytest.LogCaptureFixture) -> 
         assert isinstance(error, QlikDataProductsError)
         assert operation in str(error)
 
-    # The client's buckets kept the model rate limit from ever answering 429.
+    # The client's buckets kept the model rate limit from ever responding with 429.
     assert emulator.rate_limited.total == 0
 
     assert [str(warning.message) for warning in caught] == []

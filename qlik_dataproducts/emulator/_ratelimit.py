@@ -187,7 +187,7 @@ class TokenBucketLimiter:
 
 
 class Limiter(Protocol):
-    """What the request pipeline needs from a rate-limit model."""
+    """Interface of a rate-limit model, as the request pipeline uses it."""
 
     limits: dict[str, int]
 

@@ -40,7 +40,7 @@ class Emulator:
     """An in-memory Data products API served over HTTP, for tests and benchmarks.
 
     The emulator serves the documented operations with plain JSON, enforces the field
-    limits and the per-tier sliding-window rate limits, issues OAuth2 client-credentials
+    limits and the per-tier rate limits, issues OAuth2 client-credentials
     tokens and can inject faults. It binds 127.0.0.1 by default; `port=0` picks a free port.
 
     Args:
@@ -52,9 +52,9 @@ class Emulator:
         minute_seconds: length of a rate-limit minute in clock seconds; shrink it to scale
             time down in tests and benchmarks.
         window_minutes: number of minutes over which a limit is evaluated.
-        rate_limit_model: `token-bucket` (a burst of `window_minutes` worth of requests,
-            refilled at the per-minute limit) or `sliding-window` (at most that many requests
-            in any window of `window_minutes`); see `_ratelimit` for the difference.
+        rate_limit_model: `token-bucket` or `sliding-window`. A token bucket allows a burst of
+            `window_minutes` worth of requests, refilled at the per-minute limit. A sliding
+            window allows at most that many requests in any window of `window_minutes`.
         clock: monotonic time in seconds for rate limits, token expiry and timestamps;
             `time.monotonic` when None.
         rate_limit_headers: send `Ratelimit-Limit`, `Ratelimit-Remaining` and
